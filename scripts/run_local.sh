@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server on embedded defaults (no Redis, no PostgreSQL).
+# Usage: scripts/run_local.sh RASA_PORT ACTION_PORT [--shell]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rasa_port=${1:-5005}; action_port=${2:-5055}; mode=${3:-}
+py=.venv/bin/python
+export PYTHONPATH=$PWD
+
+endpoints=$(mktemp --suffix=.yml)
+sed "s|localhost:5055|localhost:${action_port}|" bot/endpoints.yml > "$endpoints"
+
+$py -m rasa_sdk --actions actions --port "$action_port" &
+action_pid=$!
+cleanup() { kill "$action_pid" 2>/dev/null || true; wait "$action_pid" 2>/dev/null || true; rm -f "$endpoints"; }
+trap cleanup EXIT INT TERM
+
+for _ in $(seq 1 120); do
+  curl -sf "http://localhost:${action_port}/health" >/dev/null && break
+  kill -0 "$action_pid" 2>/dev/null || { echo "action server failed to start" >&2; exit 1; }
+  sleep 1
+done
+
+if [ "$mode" = "--shell" ]; then
+  exec $py -m rasa shell --model models --endpoints "$endpoints" --port "$rasa_port"
+fi
+
+cat <<MSG
+
+  Action server : http://localhost:${action_port}/health
+  Rasa server   : http://localhost:${rasa_port}  (loading the model takes ~30 s)
+  Talk to it    : curl -s localhost:${rasa_port}/webhooks/rest/webhook \\
+                    -H 'Content-Type: application/json' \\
+                    -d '{"sender":"demo","message":"làm giấy khai sinh cần gì"}'
+  Or in a terminal: make chat          Stop: Ctrl-C
+
+MSG
+$py -m rasa run --model models --endpoints "$endpoints" --credentials bot/credentials.yml \
+  --enable-api --port "$rasa_port" --cors "*"
