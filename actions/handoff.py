@@ -1,0 +1,186 @@
+"""Hand-off to an officer: record it, tell the citizen when officers work, pause the bot.
+
+Staff commands (until the console exists):
+  python -m actions.handoff list [--all]
+  python -m actions.handoff take SENDER --officer NAME
+  python -m actions.handoff resume SENDER      (closes the hand-off; needs the Rasa server's --enable-api)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional, Text
+
+import sqlalchemy as sa
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import db
+from actions.hours import HOURS_TEXT, describe_next_opening, now_local
+
+MAX_FALLBACKS_BEFORE_HANDOFF = 2
+
+
+def _mask(text: Optional[str]) -> Optional[str]:
+    """Mask phone and ID numbers before anything is stored for staff lists."""
+    if not text:
+        return text
+    try:
+        from nlu.patterns import mask_personal_data
+    except ImportError:  # patterns module not available: store nothing rather than personal data
+        return None
+    return mask_personal_data(text)[:500]
+
+
+def record_handoff(sender_id: str, channel: str, reason: str, last_message: Optional[str]) -> int:
+    """Insert (or refresh) the waiting hand-off of ``sender_id``; return its id."""
+    engine = db.get_engine()
+    now = dt.datetime.now(dt.timezone.utc)
+    with engine.begin() as conn:
+        open_row = conn.execute(
+            sa.select(db.handoffs.c.id).where(
+                db.handoffs.c.sender_id == sender_id, db.handoffs.c.status.in_(["waiting", "taken"])
+            )
+        ).first()
+        if open_row:
+            conn.execute(
+                db.handoffs.update().where(db.handoffs.c.id == open_row.id)
+                .values(updated_at=now, last_message=_mask(last_message))
+            )
+            return int(open_row.id)
+        result = conn.execute(db.handoffs.insert().values(
+            sender_id=sender_id, channel=channel, reason=reason, last_message=_mask(last_message),
+            status="waiting", created_at=now, updated_at=now,
+        ))
+        return int(result.inserted_primary_key[0])
+
+
+def list_handoffs(include_closed: bool = False) -> List[Dict[str, Any]]:
+    """Hand-offs for staff, newest first."""
+    query = sa.select(db.handoffs).order_by(db.handoffs.c.created_at.desc())
+    if not include_closed:
+        query = query.where(db.handoffs.c.status != "closed")
+    with db.get_engine().connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def set_status(sender_id: str, status: str, officer: Optional[str] = None) -> int:
+    """Mark the open hand-off of ``sender_id`` taken or closed; return the number of rows changed."""
+    values: Dict[str, Any] = {"status": status, "updated_at": dt.datetime.now(dt.timezone.utc)}
+    if officer:
+        values["officer"] = officer
+    with db.get_engine().begin() as conn:
+        return conn.execute(
+            db.handoffs.update()
+            .where(db.handoffs.c.sender_id == sender_id, db.handoffs.c.status != "closed")
+            .values(**values)
+        ).rowcount
+
+
+def handoff_message(moment: Optional[dt.datetime] = None) -> str:
+    """What the citizen is told when the conversation goes to an officer."""
+    moment = moment or now_local()
+    when = describe_next_opening(moment)
+    return (
+        "Tôi đã chuyển cuộc trò chuyện cho cán bộ một cửa. Cán bộ làm việc " + HOURS_TEXT + "; "
+        f"cán bộ sẽ trả lời anh/chị {when}. Trong thời gian chờ, tôi tạm dừng trả lời tự động. "
+        "Anh/chị cứ nhắn nội dung cần hỏi, cán bộ sẽ đọc được."
+    )
+
+
+class ActionHandoff(Action):
+    """Hand the conversation to an officer and pause the bot."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        reason = "fallback" if (tracker.get_slot("fallback_count") or 0) >= MAX_FALLBACKS_BEFORE_HANDOFF \
+            else "requested"
+        channel = (tracker.get_latest_input_channel() or "rest")
+        await db.run_sync(record_handoff, tracker.sender_id, channel, reason,
+                          tracker.latest_message.get("text"))
+        dispatcher.utter_message(text=handoff_message())
+        return [SlotSet("fallback_count", 0.0), ConversationPaused()]
+
+
+class ActionFallback(Action):
+    """Ask the citizen to rephrase; after repeated misunderstandings offer an officer."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        count = float(tracker.get_slot("fallback_count") or 0) + 1
+        if count >= MAX_FALLBACKS_BEFORE_HANDOFF:
+            dispatcher.utter_message(
+                text="Xin lỗi, tôi vẫn chưa hiểu ý anh/chị. Anh/chị có muốn trao đổi với cán bộ không?",
+                buttons=[{"title": "Gặp cán bộ", "payload": "/human_handoff"},
+                         {"title": "Hỏi lại", "payload": "/greet"}],
+            )
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return [SlotSet("fallback_count", count)]
+
+
+class ActionResetFallback(Action):
+    """Forget earlier misunderstandings once the bot understood something."""
+
+    def name(self) -> Text:
+        return "action_reset_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        return [SlotSet("fallback_count", 0.0)] if tracker.get_slot("fallback_count") else []
+
+
+async def resume_conversation(rasa_url: str, sender_id: str, token: Optional[str] = None) -> int:
+    """Append a `resume` event to the conversation through Rasa's HTTP API; return the HTTP status."""
+    import aiohttp
+
+    params = {"token": token} if token else {}
+    url = f"{rasa_url.rstrip('/')}/conversations/{sender_id}/tracker/events"
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        async with session.post(url, params=params, json=[{"event": "resume"}]) as resp:
+            return resp.status
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Staff command line for hand-offs."""
+    parser = argparse.ArgumentParser(prog="python -m actions.handoff", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_list = sub.add_parser("list", help="conversations waiting for an officer")
+    p_list.add_argument("--all", action="store_true", help="include closed hand-offs")
+    p_take = sub.add_parser("take", help="mark a hand-off taken by an officer")
+    p_take.add_argument("sender")
+    p_take.add_argument("--officer", required=True)
+    p_resume = sub.add_parser("resume", help="close the hand-off and give the conversation back to the bot")
+    p_resume.add_argument("sender")
+    p_resume.add_argument("--rasa-url", default=os.environ.get("RASA_URL", "http://localhost:5005"))
+    args = parser.parse_args(argv)
+
+    if args.cmd == "list":
+        for row in list_handoffs(args.all):
+            print(json.dumps(row, default=str, ensure_ascii=False))
+        return 0
+    if args.cmd == "take":
+        return 0 if set_status(args.sender, "taken", args.officer) else 1
+    status = asyncio.run(resume_conversation(args.rasa_url, args.sender, os.environ.get("RASA_TOKEN")))
+    if status != 200:
+        print(f"Rasa answered HTTP {status}: is the server running with --enable-api?", file=sys.stderr)
+        return 1
+    set_status(args.sender, "closed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

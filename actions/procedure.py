@@ -1,0 +1,117 @@
+"""Procedure questions answered from the knowledge search, with the conversation's context.
+
+After "làm giấy khai sinh cần gì", a follow-up like "thế lệ phí bao nhiêu?" stays on birth registration; naming
+another procedure replaces it; a vague question gets a clarifying question with the likely procedures as buttons;
+a question the knowledge base cannot answer gets an honest decline.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import knowledge_client as kc
+from actions import unanswered
+from nlu.textnorm import canonical_words
+
+log = logging.getLogger(__name__)
+
+PORTAL = "https://dichvucong.gov.vn"
+# A follow-up is short; longer messages describe a new situation and are searched on their own.
+FOLLOW_UP_MAX_WORDS = 9
+
+
+def payload(intent: str, **entities: str) -> str:
+    """A button payload that triggers ``intent`` with ``entities`` (Rasa's /intent{json} form)."""
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"
+
+
+def _entity_values(tracker: Tracker, name: str) -> List[str]:
+    return [str(e.get("value")) for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") == name and e.get("value")]
+
+
+def is_follow_up(text: str, names_procedure: bool) -> bool:
+    """True when the message is a short question that does not name a procedure of its own."""
+    return not names_procedure and len(canonical_words(text)) <= FOLLOW_UP_MAX_WORDS
+
+
+class ActionAnswerProcedure(Action):
+    """Answer a procedure question for the aspect asked, keeping the procedure in context."""
+
+    def name(self) -> Text:
+        return "action_answer_procedure"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        current = tracker.get_slot("procedure_key")
+        chosen = next(iter(_entity_values(tracker, "procedure_key")), None)
+        asked_aspect = next(iter(_entity_values(tracker, "aspect")), None)
+
+        if chosen:  # a button: the procedure (and maybe the aspect) is explicit
+            if not kc.has_procedure(chosen):
+                return self._decline(dispatcher, tracker, text, None)
+            return self._answer(dispatcher, chosen, asked_aspect or "general")
+
+        if not text or text.startswith("/"):
+            return self._ask_which(dispatcher)
+
+        try:
+            outcome = await kc.search(text)
+        except kc.SearchUnavailable:
+            log.exception("knowledge search unavailable")
+            dispatcher.utter_message(
+                text="Xin lỗi, hệ thống tra cứu thủ tục đang tạm gián đoạn. Anh/chị vui lòng thử lại sau ít phút "
+                     f"hoặc xem hướng dẫn trên Cổng Dịch vụ công quốc gia: {PORTAL}")
+            return []
+
+        names_procedure = bool(_entity_values(tracker, "procedure")) or outcome.mentions_procedure
+        if current and is_follow_up(text, names_procedure):
+            return self._answer(dispatcher, current, outcome.aspect)
+        if outcome.declined:
+            return self._decline(dispatcher, tracker, text, outcome)
+        if outcome.ambiguous and not names_procedure:
+            return self._clarify(dispatcher, outcome)
+        return self._answer(dispatcher, outcome.results[0].key, outcome.aspect)
+
+    def _answer(self, dispatcher: CollectingDispatcher, key: str, aspect: str) -> List[EventType]:
+        answer = kc.compose(key, aspect)
+        buttons = [{"title": o["title"], "payload": payload("ask_procedure", procedure_key=key, aspect=o["aspect"])}
+                   for o in answer.follow_ups]
+        buttons.append({"title": "Đặt lịch nộp hồ sơ", "payload": payload("book_appointment", procedure_key=key)})
+        dispatcher.utter_message(text=answer.text, buttons=buttons)
+        return [SlotSet("procedure_key", key), SlotSet("aspect", aspect), SlotSet("fallback_count", 0.0)]
+
+    def _clarify(self, dispatcher: CollectingDispatcher, outcome: "kc.SearchOutcome") -> List[EventType]:
+        candidates = outcome.results[:4]
+        dispatcher.utter_message(
+            text="Anh/chị đang hỏi về thủ tục nào ạ?",
+            buttons=[{"title": r.name, "payload": payload("ask_procedure", procedure_key=r.key, aspect=outcome.aspect)}
+                     for r in candidates],
+        )
+        return [SlotSet("fallback_count", 0.0)]
+
+    def _ask_which(self, dispatcher: CollectingDispatcher) -> List[EventType]:
+        dispatcher.utter_message(
+            text="Anh/chị muốn hỏi về thủ tục nào ạ? Ví dụ: \"làm giấy khai sinh cần giấy tờ gì\", "
+                 "\"đăng ký tạm trú mất bao lâu\", \"lý lịch tư pháp lệ phí bao nhiêu\".")
+        return []
+
+    def _decline(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
+                 outcome: Optional["kc.SearchOutcome"]) -> List[EventType]:
+        unanswered.record_later(tracker.sender_id, text, "declined")
+        closest = [r for r in (outcome.results if outcome else [])[:3] if r.plausible]
+        lines = ["Xin lỗi, tôi chưa có hướng dẫn chính xác cho câu hỏi này nên không dám trả lời, "
+                 "để tránh hướng dẫn sai cho anh/chị.",
+                 f"Anh/chị có thể tra cứu thủ tục trên Cổng Dịch vụ công quốc gia: {PORTAL} hoặc hỏi trực tiếp cán bộ."]
+        buttons = [{"title": r.name, "payload": payload("ask_procedure", procedure_key=r.key)} for r in closest]
+        if closest:
+            lines.insert(1, "Có thể anh/chị đang hỏi một trong các thủ tục dưới đây:")
+        buttons.append({"title": "Gặp cán bộ", "payload": "/human_handoff"})
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return [SlotSet("fallback_count", 0.0)]
