@@ -1,0 +1,1 @@
+"""Zalo OA and Messenger channels (Rasa custom channels)."""
