@@ -101,3 +101,33 @@ def word_spans(text: str) -> Iterable[Tuple[int, int, str]]:
     """(start, end, word) for every run of word characters in ``text``."""
     for match in _WORD.finditer(text):
         yield match.start(), match.end(), match.group()
+
+
+def fold_with_spans(text: str) -> Tuple[str, List[Tuple[int, int]]]:
+    """Fold ``text`` and return, for every folded character, the (start, end) of its source in ``text``."""
+    # Unlike fold_keep_offsets this survives decomposed (NFD) input and compatibility forms such as
+    # full-width digits: combining marks are merged into their base character's span and NFKD maps
+    # "１" to "1", so rules written for plain ASCII digits and folded words work on any input.
+    out: List[str] = []
+    spans: List[Tuple[int, int]] = []
+    n = len(text)
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.category(text[j]).startswith("M"):
+            j += 1
+        piece = unicodedata.normalize("NFKD", text[i:j].lower())
+        piece = "".join(c for c in piece if not unicodedata.category(c).startswith("M")).replace("đ", "d")
+        for c in piece:
+            out.append(c)
+            spans.append((i, j))
+        i = j
+    return "".join(out), spans
+
+
+def source_span(spans: List[Tuple[int, int]], start: int, end: int) -> Tuple[int, int]:
+    """Map a [start, end) range of a ``fold_with_spans`` string back to the original text."""
+    if not spans or end <= start:
+        pos = spans[start][0] if spans and start < len(spans) else (spans[-1][1] if spans else 0)
+        return pos, pos
+    return spans[start][0], spans[end - 1][1]

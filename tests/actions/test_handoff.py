@@ -1,0 +1,94 @@
+"""Hand-off and fallback actions: exact events and messages."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import db, handoff
+from actions.hours import TZ, describe_next_opening, is_working_time, next_opening
+from tests.actions.helpers import make_tracker
+
+
+@pytest.fixture(autouse=True)
+def sqlite_db(tmp_path, monkeypatch):
+    """Each test gets its own SQLite file."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("APP_DB_PATH", str(tmp_path / "app.sqlite"))
+    db.dispose_all()
+    yield
+    db.dispose_all()
+
+
+async def test_handoff_pauses_records_and_tells_hours():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("cho tôi gặp cán bộ, sđt 0912345678", intent="human_handoff", channel="zalo")
+    events = await handoff.ActionHandoff().run(dispatcher, tracker, {})
+    assert events == [SlotSet("fallback_count", 0.0), ConversationPaused()]
+    assert len(dispatcher.messages) == 1
+    text = dispatcher.messages[0]["text"]
+    assert "cán bộ" in text and "8:00-11:30" in text
+    rows = handoff.list_handoffs()
+    assert [(r["sender_id"], r["channel"], r["reason"], r["status"]) for r in rows] == \
+        [("citizen-1", "zalo", "requested", "waiting")]
+    assert "0912345678" not in (rows[0]["last_message"] or "")
+
+
+async def test_second_handoff_refreshes_the_open_one():
+    for _ in range(2):
+        await handoff.ActionHandoff().run(CollectingDispatcher(), make_tracker("gặp cán bộ"), {})
+    assert len(handoff.list_handoffs()) == 1
+
+
+async def test_take_and_close():
+    await handoff.ActionHandoff().run(CollectingDispatcher(), make_tracker("gặp cán bộ"), {})
+    assert handoff.set_status("citizen-1", "taken", "officer.lan") == 1
+    assert handoff.list_handoffs()[0]["officer"] == "officer.lan"
+    assert handoff.set_status("citizen-1", "closed") == 1
+    assert handoff.list_handoffs() == []
+    assert len(handoff.list_handoffs(include_closed=True)) == 1
+
+
+async def test_fallback_then_offer_an_officer():
+    dispatcher = CollectingDispatcher()
+    events = await handoff.ActionFallback().run(dispatcher, make_tracker("asdkjh", intent="nlu_fallback"), {})
+    assert events == [SlotSet("fallback_count", 1.0)]
+    assert dispatcher.messages[0]["response"] == "utter_default"
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("qwe", intent="nlu_fallback", slots={"fallback_count": 1.0})
+    events = await handoff.ActionFallback().run(dispatcher, tracker, {})
+    assert events == [SlotSet("fallback_count", 2.0)]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/human_handoff", "/greet"]
+
+
+async def test_handoff_after_repeated_failures_is_recorded_as_fallback():
+    tracker = make_tracker("gặp người", intent="human_handoff", slots={"fallback_count": 2.0})
+    await handoff.ActionHandoff().run(CollectingDispatcher(), tracker, {})
+    assert handoff.list_handoffs()[0]["reason"] == "fallback"
+
+
+@pytest.mark.parametrize("moment,working", [
+    (dt.datetime(2026, 11, 24, 9, 0, tzinfo=TZ), True),     # Tuesday morning
+    (dt.datetime(2026, 11, 24, 12, 0, tzinfo=TZ), False),   # lunch break
+    (dt.datetime(2026, 11, 28, 9, 0, tzinfo=TZ), False),    # Saturday
+    (dt.datetime(2026, 11, 24, 17, 0, tzinfo=TZ), False),   # closing time
+])
+def test_working_time(moment, working):
+    assert is_working_time(moment) is working
+
+
+def test_next_opening_after_friday_evening_is_monday_morning():
+    friday_evening = dt.datetime(2026, 11, 27, 18, 0, tzinfo=TZ)
+    assert next_opening(friday_evening) == dt.datetime(2026, 11, 30, 8, 0, tzinfo=TZ)
+    assert describe_next_opening(friday_evening) == "từ 8:00 thứ Hai (30/11)"
+    assert describe_next_opening(dt.datetime(2026, 11, 24, 12, 0, tzinfo=TZ)) == "từ 13:30 hôm nay"
+    assert describe_next_opening(dt.datetime(2026, 11, 24, 9, 0, tzinfo=TZ)) == "trong ít phút tới"
+
+
+def test_holiday_is_skipped():
+    holiday = dt.date(2026, 12, 1)
+    monday_evening = dt.datetime(2026, 11, 30, 18, 0, tzinfo=TZ)
+    assert next_opening(monday_evening, [holiday]) == dt.datetime(2026, 12, 2, 8, 0, tzinfo=TZ)
