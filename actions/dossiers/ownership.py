@@ -1,0 +1,229 @@
+"""Proof that a dossier belongs to the person chatting: the last 4 digits of the phone number on it.
+
+Only after that proof may the bot show the applicant's personal details. Three wrong answers lock the proof of
+that code for that sender (30 minutes by default); while locked, even the right answer is refused, and every
+wrong answer gets the same result, so the bot never hints that a guess was close. Failure counts live in an
+`AttemptStore`: in memory for one process, or Redis (REDIS_URL) so that several action-server instances share
+them (otherwise a citizen, or an attacker, gets 3 tries per instance).
+"""
+from __future__ import annotations
+
+import abc
+import asyncio
+import hashlib
+import hmac
+import os
+import re
+import time
+from enum import Enum
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+
+from actions.dossiers.backend import BackendUnavailable, DossierBackend
+from actions.dossiers.model import canonical_code, phone_digits
+
+DEFAULT_MAX_FAILURES = 3
+DEFAULT_LOCKOUT_SECONDS = 30 * 60
+
+
+class ProofResult(str, Enum):
+    """Outcome of one proof attempt."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    # Not 4 digits ("không nhớ", a whole phone number): not counted as a guess, the bot just asks again.
+    INVALID = "invalid"
+
+
+def extract_last4(text: Optional[str]) -> Optional[str]:
+    """The 4 digits a citizen typed ("0 0 4 5", "số cuối 0045 ạ"), or None when it is not exactly 4 digits."""
+    digits = re.sub(r"\D", "", text or "")
+    return digits if len(digits) == 4 else None
+
+
+class AttemptStore(abc.ABC):
+    """Counts failed proofs per key; a count expires ``ttl`` seconds after the latest failure."""
+
+    @abc.abstractmethod
+    async def failures(self, key: str) -> int:
+        """Current failure count for ``key`` (0 when none or expired)."""
+
+    @abc.abstractmethod
+    async def add_failure(self, key: str, ttl: int) -> int:
+        """Count one more failure and (re)start its expiry; return the new count, atomically."""
+
+    @abc.abstractmethod
+    async def reset(self, key: str) -> None:
+        """Forget the failures of ``key``."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class MemoryAttemptStore(AttemptStore):
+    """Failure counts in this process only (the embedded default)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
+        self._clock = clock
+        self._max_keys = max_keys
+        self._data: Dict[str, Tuple[int, float]] = {}
+
+    def _live(self, key: str) -> int:
+        entry = self._data.get(key)
+        if entry is None:
+            return 0
+        count, expires = entry
+        if self._clock() >= expires:
+            del self._data[key]
+            return 0
+        return count
+
+    async def failures(self, key: str) -> int:
+        """Current failure count for ``key``."""
+        return self._live(key)
+
+    async def add_failure(self, key: str, ttl: int) -> int:
+        """Count one more failure; no await inside, so it is atomic on the event loop."""
+        count = self._live(key) + 1
+        self._data[key] = (count, self._clock() + ttl)
+        if len(self._data) > self._max_keys:
+            self._sweep()
+        return count
+
+    async def reset(self, key: str) -> None:
+        """Forget the failures of ``key``."""
+        self._data.pop(key, None)
+
+    def _sweep(self) -> None:
+        # Bounded memory: drop expired entries, then the oldest-expiring ones if still too many.
+        now = self._clock()
+        for key in [k for k, (_, exp) in self._data.items() if exp <= now]:
+            del self._data[key]
+        if len(self._data) > self._max_keys:
+            for key, _ in sorted(self._data.items(), key=lambda kv: kv[1][1])[: len(self._data) - self._max_keys]:
+                del self._data[key]
+
+
+class RedisAttemptStore(AttemptStore):
+    """Failure counts in Redis, shared by every action-server instance (INCR + EXPIRE in one transaction)."""
+
+    def __init__(self, url: str, prefix: str = "dossier:proof:") -> None:
+        self.url = url
+        self.prefix = prefix
+        self._client: Any = None
+        self._client_loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def _redis(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            import redis.asyncio as aioredis  # lazy: only deployments with REDIS_URL need it
+
+            self._client = aioredis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+            self._client_loop = loop
+        return self._client
+
+    async def _call(self, op: Callable[[Any], Any]) -> Any:
+        import redis  # lazy, see _redis
+
+        try:
+            return await op(self._redis())
+        except (redis.RedisError, OSError, asyncio.TimeoutError) as exc:
+            # Fail closed: without the counter we cannot enforce the limit, so no proof is accepted.
+            raise BackendUnavailable("attempt_store", f"{type(exc).__name__}: {exc}") from exc
+
+    async def failures(self, key: str) -> int:
+        """Current failure count for ``key``."""
+        value = await self._call(lambda r: r.get(self.prefix + key))
+        return int(value) if value is not None else 0
+
+    async def add_failure(self, key: str, ttl: int) -> int:
+        """INCR and EXPIRE in a MULTI/EXEC transaction, so concurrent instances never lose a count."""
+        async def op(r: Any) -> int:
+            async with r.pipeline(transaction=True) as pipe:
+                pipe.incr(self.prefix + key)
+                pipe.expire(self.prefix + key, int(ttl))
+                count, _ = await pipe.execute()
+            return int(count)
+
+        return await self._call(op)
+
+    async def reset(self, key: str) -> None:
+        """Forget the failures of ``key``."""
+        await self._call(lambda r: r.delete(self.prefix + key))
+
+    async def close(self) -> None:
+        """Close the Redis connection pool."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+            await client.connection_pool.disconnect()
+
+
+def make_attempt_store(env: Optional[Mapping[str, str]] = None) -> AttemptStore:
+    """Redis when REDIS_URL is set, else in-memory."""
+    env = os.environ if env is None else env
+    url = (env.get("REDIS_URL") or "").strip()
+    return RedisAttemptStore(url) if url else MemoryAttemptStore()
+
+
+class OwnershipGuard:
+    """Checks last-4-digit proofs with a per-(sender, code) lockout."""
+
+    def __init__(
+        self,
+        backend: DossierBackend,
+        store: Optional[AttemptStore] = None,
+        *,
+        max_failures: int = DEFAULT_MAX_FAILURES,
+        lockout_seconds: int = DEFAULT_LOCKOUT_SECONDS,
+    ) -> None:
+        self.backend = backend
+        self.store = store or MemoryAttemptStore()
+        self.max_failures = max_failures
+        self.lockout_seconds = lockout_seconds
+
+    @classmethod
+    def from_env(cls, backend: DossierBackend, env: Optional[Mapping[str, str]] = None) -> "OwnershipGuard":
+        """Guard configured by REDIS_URL, DOSSIER_PROOF_MAX_FAILURES and DOSSIER_PROOF_LOCKOUT_SECONDS."""
+        env = os.environ if env is None else env
+        return cls(
+            backend,
+            make_attempt_store(env),
+            max_failures=int(env.get("DOSSIER_PROOF_MAX_FAILURES") or DEFAULT_MAX_FAILURES),
+            lockout_seconds=int(env.get("DOSSIER_PROOF_LOCKOUT_SECONDS") or DEFAULT_LOCKOUT_SECONDS),
+        )
+
+    @staticmethod
+    def _key(sender_id: str, code: str) -> str:
+        # Hashed: the store (possibly a shared Redis) needs no sender ids or dossier codes in clear.
+        return hashlib.sha256(f"{sender_id}\x00{code}".encode("utf-8")).hexdigest()[:40]
+
+    async def is_locked(self, sender_id: str, code: str) -> bool:
+        """True while ``sender_id`` may not try proofs for ``code``."""
+        key = self._key(sender_id, canonical_code(code))
+        return await self.store.failures(key) >= self.max_failures
+
+    async def check(self, sender_id: str, code: str, last4: str) -> ProofResult:
+        """Verify ``last4`` against the phone on dossier ``code`` for ``sender_id``.
+
+        Raises BackendUnavailable when the dossier source or the attempt store cannot answer (nothing counted).
+        """
+        code = canonical_code(code)
+        key = self._key(sender_id, code)
+        if await self.store.failures(key) >= self.max_failures:
+            return ProofResult.LOCKED
+        given = extract_last4(last4)
+        if given is None:
+            return ProofResult.INVALID
+        dossier = await self.backend.get(code)
+        expected = phone_digits(dossier.applicant_phone)[-4:] if dossier else ""
+        # Count the attempt before comparing: parallel guesses each get their own number, so no more than
+        # max_failures of them are ever compared, even across instances sharing Redis.
+        count = await self.store.add_failure(key, self.lockout_seconds)
+        if count > self.max_failures:
+            return ProofResult.LOCKED
+        # An unknown code or a dossier without a phone fails like a wrong guess: the reply must not reveal it.
+        if len(expected) == 4 and hmac.compare_digest(given.encode("ascii"), expected.encode("ascii")):
+            await self.store.reset(key)
+            return ProofResult.OK
+        return ProofResult.LOCKED if count >= self.max_failures else ProofResult.WRONG

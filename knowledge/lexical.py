@@ -1,0 +1,83 @@
+"""BM25 over folded, shorthand-expanded syllables and syllable bigrams (insensitive to diacritics and chat shorthand)."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Dict, FrozenSet, List, Sequence, Tuple
+
+import numpy as np
+
+from nlu.textnorm import canonical_words
+
+# Folded function words and chat particles: they carry no topic, so they do not count in query coverage.
+STOPWORDS: FrozenSet[str] = frozenset("""
+a ah a ak ad admin anh chi em minh toi to tui ban mk ng nguoi oi nhe nha nhen voi vay the thi la ma va hay hoac
+co khong ko k duoc dc roi chua nua cung da dang se can phai muon hoi cho xin giup lam gi nao sao bao nhieu
+may khi o tai den di ve tu trong ngoai cua nay do kia ay vao ra len xuong thoi luon ngay mot hai cac nhung
+nhu theo de ra sau truoc gio bay u uh ok cam on ho ah ha huhu vs ak the_nao a_oi
+""".split())
+
+
+def tokens(text: str, bigrams: bool = True) -> List[str]:
+    """Lexical terms of ``text``: canonical syllables plus adjacent-syllable bigrams ("khai_sinh")."""
+    words = canonical_words(text)
+    if not bigrams:
+        return words
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
+
+
+def content_words(text: str) -> List[str]:
+    """Canonical syllables of ``text`` without stop words."""
+    return [w for w in canonical_words(text) if w not in STOPWORDS]
+
+
+class BM25:
+    """Okapi BM25 over a fixed list of documents; scores every document for a query."""
+
+    def __init__(self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75, bigrams: bool = True):
+        self.k1, self.b, self.bigrams = k1, b, bigrams
+        self.n_docs = len(documents)
+        doc_terms = [Counter(tokens(d, bigrams)) for d in documents]
+        lengths = np.array([sum(c.values()) for c in doc_terms], dtype=np.float32)
+        self.avg_len = float(lengths.mean()) if len(lengths) else 1.0
+        df: Counter = Counter()
+        for c in doc_terms:
+            df.update(c.keys())
+        self.df: Dict[str, int] = dict(df)
+        norm = k1 * (1 - b + b * lengths / max(self.avg_len, 1e-9))
+        postings: Dict[str, List[Tuple[int, float]]] = {}
+        for i, c in enumerate(doc_terms):
+            for term, tf in c.items():
+                postings.setdefault(term, []).append((i, tf * (k1 + 1) / (tf + norm[i])))
+        self._postings = {t: (np.array([i for i, _ in p], dtype=np.int32), np.array([w for _, w in p],
+                                                                                  dtype=np.float32))
+                          for t, p in postings.items()}
+
+    def idf(self, term: str) -> float:
+        """Robertson-Sparck Jones IDF (always > 0); unseen terms get the highest value."""
+        df = self.df.get(term, 0)
+        return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document for ``query`` (unique query terms)."""
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for term in set(tokens(query, self.bigrams)):
+            posting = self._postings.get(term)
+            if posting is not None:
+                ids, weights = posting
+                out[ids] += self.idf(term) * weights
+        return out
+
+    def coverage(self, query: str, vocabulary_of: Sequence[int] = ()) -> float:
+        """IDF-weighted share of the query's content syllables found in the corpus (or in the given documents)."""
+        words = set(content_words(query))
+        if not words:
+            return 0.0
+        total = sum(self.idf(w) for w in words)
+        if vocabulary_of:
+            allowed = set(vocabulary_of)
+            found = sum(self.idf(w) for w in words
+                        if w in self._postings and allowed.intersection(self._postings[w][0].tolist()))
+        else:
+            found = sum(self.idf(w) for w in words if w in self.df)
+        return found / total if total else 0.0
