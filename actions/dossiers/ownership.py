@@ -42,7 +42,7 @@ def extract_last4(text: Optional[str]) -> Optional[str]:
 
 
 class AttemptStore(abc.ABC):
-    """Counts failed proofs per key; a count expires ``ttl`` seconds after the latest failure."""
+    """Counts proof attempts per key until a success resets them; a count expires ``ttl`` s after the latest."""
 
     @abc.abstractmethod
     async def failures(self, key: str) -> int:
@@ -50,7 +50,7 @@ class AttemptStore(abc.ABC):
 
     @abc.abstractmethod
     async def add_failure(self, key: str, ttl: int) -> int:
-        """Count one more failure and (re)start its expiry; return the new count, atomically."""
+        """Count one more attempt and (re)start its expiry; return the new count, atomically."""
 
     @abc.abstractmethod
     async def reset(self, key: str) -> None:
@@ -83,7 +83,7 @@ class MemoryAttemptStore(AttemptStore):
         return self._live(key)
 
     async def add_failure(self, key: str, ttl: int) -> int:
-        """Count one more failure; no await inside, so it is atomic on the event loop."""
+        """Count one more attempt; no await inside, so it is atomic on the event loop."""
         count = self._live(key) + 1
         self._data[key] = (count, self._clock() + ttl)
         if len(self._data) > self._max_keys:

@@ -1,0 +1,281 @@
+"""Hybrid search: BM25 and dense halves fused per procedure, aspect detection and the decline decision."""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from nlu.textnorm import canonical, canonical_words
+
+from .aspects import detect_aspect
+from .background import OOS_KEY, background_texts
+from .chunks import Chunk, build_chunks
+from .config import Config, FusionWeights, load_config
+from .decline import DeclineModel, Features
+from .embeddings import Embedder
+from .index import DenseIndex, ensure_index, set_faiss_threads
+from .lexical import BM25, content_words
+from .schema import KnowledgeBase, Procedure, load_knowledge_base
+
+log = logging.getLogger(__name__)
+DENSE_CANDIDATES = 400
+
+
+@dataclass
+class Hit:
+    """One ranked procedure with the chunk that matched best."""
+
+    key: str
+    name: str
+    score: float
+    chunk_id: str = ""
+    chunk_kind: str = ""
+    chunk_text: str = ""
+    lexical: float = 0.0
+    dense: float = 0.0
+
+
+@dataclass
+class SearchResult:
+    """What the search found for one question."""
+
+    query: str
+    declined: bool
+    decline_reason: str
+    aspect: str
+    results: List[Hit] = field(default_factory=list)
+    mode: str = "hybrid"
+    features: Dict[str, float] = field(default_factory=dict)
+    millis: float = 0.0
+
+    @property
+    def top(self) -> Optional[Hit]:
+        """The best hit, if any."""
+        return self.results[0] if self.results else None
+
+    def to_json(self, verbose: bool = False) -> Dict:
+        """The CLI's JSON shape (plus chunk details and features when ``verbose``)."""
+        out = {"query": self.query, "declined": self.declined, "aspect": self.aspect,
+               "results": [{"key": h.key, "name": h.name, "score": round(float(h.score), 4)} for h in self.results]}
+        if verbose:
+            out["decline_reason"] = self.decline_reason
+            out["mode"] = self.mode
+            out["features"] = {k: round(float(v), 4) for k, v in self.features.items()}
+            out["results"] = [dict(asdict(h), score=round(float(h.score), 4), lexical=round(float(h.lexical), 4),
+                                   dense=round(float(h.dense), 4)) for h in self.results]
+        return out
+
+
+def _group_max(values: np.ndarray, groups: np.ndarray, n_groups: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Per-group maximum of ``values`` and the position achieving it (-1 for empty groups)."""
+    best = np.full(n_groups, -np.inf, dtype=np.float64)
+    arg = np.full(n_groups, -1, dtype=np.int64)
+    order = np.argsort(values, kind="stable")  # ascending: later (larger) values overwrite
+    best[groups[order]] = values[order]
+    arg[groups[order]] = order
+    return best, arg
+
+
+def fuse(lex: np.ndarray, dense: np.ndarray, weights: FusionWeights) -> np.ndarray:
+    """Fuse per-procedure lexical and dense scores (normalised-score or reciprocal-rank fusion)."""
+    if weights.method == "rrf":
+        def ranks(x: np.ndarray) -> np.ndarray:
+            r = np.empty(len(x))
+            r[np.argsort(-x, kind="stable")] = np.arange(1, len(x) + 1)
+            return r
+        return weights.lexical / (weights.rrf_k + ranks(lex)) + weights.dense / (weights.rrf_k + ranks(dense))
+    lmax = float(lex.max()) if len(lex) else 0.0
+    lex_n = lex / lmax if lmax > 0 else np.zeros_like(lex)
+    if len(dense):
+        lo, hi = float(np.median(dense)), float(dense.max())
+        dense_n = np.clip((dense - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(dense)
+    else:
+        dense_n = dense
+    return weights.lexical * lex_n + weights.dense * dense_n
+
+
+class Searcher:
+    """Searches the knowledge base; loads the KB, the BM25 index and (for dense modes) the model lazily."""
+
+    def __init__(self, cfg: Optional[Config] = None, *, embedder: Optional[Embedder] = None,
+                 kb: Optional[KnowledgeBase] = None, decline: Optional[DeclineModel] = None):
+        self.cfg = cfg or load_config()
+        self._embedder = embedder
+        self._kb = kb
+        self.decline_model = decline or DeclineModel()
+        self._chunks: Optional[List[Chunk]] = None
+        self._bm25: Optional[BM25] = None
+        self._dense: Optional[DenseIndex] = None
+        self._keys: List[str] = []
+        self._chunk_group: Optional[np.ndarray] = None
+        self._aliases: Dict[str, List[List[str]]] = {}
+        self.build_stats = None
+
+    # ------------------------------------------------------------------------------------------- lazy parts
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The loaded knowledge base (validation errors are logged, valid procedures still served)."""
+        if self._kb is None:
+            self._kb = load_knowledge_base(self.cfg.kb_dir)
+            for e in self._kb.errors:
+                log.warning("knowledge base: %s", e)
+        return self._kb
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model wrapper (model itself loads on first use)."""
+        if self._embedder is None:
+            self._embedder = Embedder.from_config(self.cfg)
+        return self._embedder
+
+    @property
+    def chunks(self) -> List[Chunk]:
+        """Procedure chunks followed by the out-of-scope anchors."""
+        if self._chunks is None:
+            chunks = build_chunks(self.kb.procedures)
+            chunks += [Chunk(f"{OOS_KEY}#bg{i}", OOS_KEY, "background", t) for i, t in enumerate(background_texts())]
+            self._chunks = chunks
+            self._keys = sorted(self.kb.procedures) + [OOS_KEY]
+            pos = {k: i for i, k in enumerate(self._keys)}
+            self._chunk_group = np.array([pos[c.key] for c in chunks], dtype=np.int64)
+            self._aliases = {k: [canonical_words(a) for a in [p.name] + p.aliases]
+                             for k, p in self.kb.procedures.items()}
+        return self._chunks
+
+    @property
+    def bm25(self) -> BM25:
+        """The lexical index over all chunks."""
+        if self._bm25 is None:
+            self._bm25 = BM25([c.text for c in self.chunks])
+        return self._bm25
+
+    def dense_index(self, rebuild: bool = False, allow_model_change: bool = False) -> DenseIndex:
+        """The dense index, built or refreshed incrementally when missing or stale."""
+        if self._dense is None or rebuild:
+            self._dense, self.build_stats = ensure_index(
+                self.cfg.index_dir, self.chunks, self.embedder, kb_version=self.kb.version,
+                faiss_kind=self.cfg.faiss_kind, rebuild=rebuild, allow_model_change=allow_model_change)
+            set_faiss_threads(1)
+        return self._dense
+
+    def prepare(self, mode: Optional[str] = None) -> "Searcher":
+        """Load everything ``mode`` needs now (instead of on the first question)."""
+        mode = mode or self.cfg.mode
+        _ = self.bm25
+        if mode != "bm25":
+            self.dense_index()
+            self.embedder.embed_query("khởi động")
+        return self
+
+    # ------------------------------------------------------------------------------------------- scoring
+    def _lexical_chunk_scores(self, query: str) -> np.ndarray:
+        return self.bm25.scores(query).astype(np.float64)
+
+    def _dense_chunk_scores(self, query: str) -> np.ndarray:
+        index = self.dense_index()
+        qvec = self.embedder.embed_query(query)
+        n = len(self.chunks)
+        scores, ids = index.search(qvec, min(n, DENSE_CANDIDATES))
+        out = np.full(n, np.nan, dtype=np.float64)
+        out[ids] = scores
+        floor = float(np.min(scores)) if len(scores) else 0.0
+        out[np.isnan(out)] = floor
+        return out
+
+    def _alias_match(self, key: str, qwords: Sequence[str]) -> float:
+        """Best share of an alias's syllables found in the question (1.0 = an alias appears whole)."""
+        qset = set(qwords)
+        qtext = " " + " ".join(qwords) + " "
+        best = 0.0
+        for alias in self._aliases.get(key, []):
+            if not alias:
+                continue
+            if " " + " ".join(alias) + " " in qtext:
+                return 1.0
+            content = [w for w in alias if w not in ("lam", "dang", "ky", "xin", "cap", "giay", "cho")] or alias
+            share = sum(1 for w in content if w in qset) / len(content)
+            best = max(best, share)
+        return best
+
+    def search(self, query: str, k: int = 5, mode: Optional[str] = None) -> SearchResult:
+        """Rank procedures for ``query``, detect the aspect, and decide whether to decline."""
+        start = time.perf_counter()
+        mode = mode or self.cfg.mode
+        chunks = self.chunks
+        n_groups = len(self._keys)
+        groups = self._chunk_group
+        oos = n_groups - 1
+        aspect = detect_aspect(query)
+        if not self.kb.procedures or not query.strip():
+            return SearchResult(query, True, "empty knowledge base" if query.strip() else "empty question", aspect,
+                                mode=mode)
+        lex_chunks = self._lexical_chunk_scores(query) if mode != "dense" else np.zeros(len(chunks))
+        dense_chunks = self._dense_chunk_scores(query) if mode != "bm25" else np.zeros(len(chunks))
+        lex_best, lex_arg = _group_max(lex_chunks, groups, n_groups)
+        dense_best, dense_arg = _group_max(dense_chunks, groups, n_groups)
+        procs = slice(0, oos)
+        if mode == "bm25":
+            fused = fuse(lex_best[procs], np.zeros(oos), FusionWeights(lexical=1.0, dense=0.0))
+        elif mode == "dense":
+            fused = fuse(np.zeros(oos), dense_best[procs], FusionWeights(lexical=0.0, dense=1.0))
+        else:
+            fused = fuse(lex_best[procs], dense_best[procs], self.cfg.fusion)
+        # ties (e.g. nothing matched lexically) are broken by the other half
+        tiebreak = 1e-6 * (dense_best[procs] if mode != "dense" else lex_best[procs])
+        order = np.argsort(-(fused + tiebreak), kind="stable")
+        qwords = canonical_words(query)
+        hits: List[Hit] = []
+        for gi in order[:k]:
+            key = self._keys[gi]
+            proc: Procedure = self.kb.procedures[key]
+            ci = lex_arg[gi] if mode == "bm25" else dense_arg[gi] if mode == "dense" else (
+                lex_arg[gi] if lex_best[gi] > 0 and (lex_chunks[lex_arg[gi]] / max(lex_best[procs].max(), 1e-9))
+                >= 0.5 else dense_arg[gi])
+            c = chunks[ci]
+            hits.append(Hit(key, proc.name, float(fused[gi]), c.id, c.kind, c.text, float(lex_best[gi]),
+                            float(dense_best[gi])))
+        feats = self._features(query, qwords, order, fused, lex_best, dense_best, oos, mode)
+        declined, reason = self.decline_model.decide(feats, mode)
+        return SearchResult(query, declined, reason, aspect, hits, mode, asdict(feats),
+                            (time.perf_counter() - start) * 1000)
+
+    def _features(self, query: str, qwords: Sequence[str], order: np.ndarray, fused: np.ndarray,
+                  lex_best: np.ndarray, dense_best: np.ndarray, oos: int, mode: str) -> Features:
+        """Decline features of the top-ranked procedure."""
+        top = int(order[0])
+        second = int(order[1]) if len(order) > 1 else top
+        top_key = self._keys[top]
+        top_chunks = np.nonzero(self._chunk_group == top)[0]
+        words = content_words(query)
+        f = Features()
+        f.n_words = float(len(words))
+        f.fused_margin = float(fused[top] - fused[second])
+        f.alias_match = self._alias_match(top_key, qwords)
+        if mode != "dense":
+            f.lex_top = float(lex_best[top])
+            f.lex_bg = float(lex_best[oos])
+            f.lex_margin = float(lex_best[top] - lex_best[second])
+            f.cov_top = self.bm25.coverage(query, top_chunks.tolist()) if words else 0.0
+            f.cov_kb = self.bm25.coverage(query) if words else 0.0
+        if mode != "bm25":
+            ranked = np.sort(dense_best[:oos])[::-1]
+            f.dense_top = float(dense_best[top])
+            f.dense_best = float(ranked[0])
+            f.dense_margin = float(ranked[0] - ranked[1]) if len(ranked) > 1 else 0.0
+            f.dense_bg = float(dense_best[oos])
+            f.dense_vs_bg = float(dense_best[top] - dense_best[oos])
+        return f
+
+
+def make_searcher(**overrides) -> Searcher:
+    """A Searcher for the configuration from the environment plus overrides."""
+    return Searcher(load_config(**overrides))
+
+
+def warn(message: str) -> None:
+    """A message on stderr."""
+    print(message, file=sys.stderr)
