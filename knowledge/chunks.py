@@ -11,7 +11,7 @@ from .schema import Procedure
 ASPECT_OF_CHUNK = {
     "general": "general", "documents": "documents", "fee": "fee", "time": "time", "place": "place",
     "steps": "steps", "online": "online", "eligibility": "eligibility", "notes": "general",
-    "alias": "general", "example": "general",
+    "alias": "general", "example": "general", "background": "general",
 }
 OFFICE_WORDS = {
     "commune": "UBND xã, phường, đặc khu (bộ phận một cửa)",

@@ -21,6 +21,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
+from nlu.patterns import find_pattern_entities
 from nlu.textnorm import fold_with_spans, has_diacritics, nfc, source_span
 
 DATE = "date"
@@ -61,19 +62,29 @@ _WEEKDAY_WORDS = {"2": 0, "hai": 0, "3": 1, "ba": 1, "4": 2, "tu": 2, "bon": 2, 
                   "6": 4, "sau": 4, "7": 5, "bay": 5}
 # "lần thứ hai", "bước thứ 2", "số thứ tự" are ordinals, not weekdays.
 _ORDINAL_PREV = {"lan", "nguoi", "con", "buoc", "ban", "trang", "muc", "dieu", "khoan", "lop", "tang", "hang",
-                 "giai", "vong", "dot", "ky", "phan", "chuong", "cau", "so", "theo", "dung", "xep", "dua",
-                 "chau", "thang", "nam", "tuan", "quy", "ca", "phong", "quay", "cua", "ho", "mau", "to"}
+                 "giai", "vong", "dot", "ky", "phan", "chuong", "cau", "theo", "dung", "xep", "dua",
+                 "chau", "thang", "nam", "tuan", "quy", "phong", "quay", "mau"}
+_ORDER_PREV = {"so", "theo", "dung", "xep"}  # "số thứ tự": bare "thu tu" is "thứ tự" (order) there
 # A number followed by these is a quantity ("1-2 ngày", "3 giờ đồng hồ"), not a date or clock time.
 _UNIT_NEXT = {"ngay", "tuan", "thang", "nam", "gio", "tieng", "phut", "lan", "trieu", "nghin", "ngan", "k",
               "nguoi", "ban", "bo", "dong", "buoi", "dem", "to", "trang", "cai", "chiec", "so", "ty", "muc",
               "ho", "nha", "can", "m", "km", "kg", "tr"}
-_DURATION_PREV = {"trong", "mat", "moi", "het", "can", "tong", "ca", "suot", "duoi", "tren", "hon", "toi"}
-_MOVE_VERBS = {"doi", "chuyen", "lui", "hoan", "day", "sang", "qua", "gui", "chuyen"}
+_DURATION_PREV = {"trong", "mat", "het", "can", "tong", "ca", "suot", "duoi", "tren", "hon"}
+_MOVE_VERBS = {"doi", "chuyen", "lui", "hoan", "day", "sang", "qua", "gui", "ve"}
 _CHIEU_NEXT_EXCL = {"cao", "dai", "rong", "ngang", "sau", "khach", "long", "theo", "huong", "chuong", "nguoc"}
-_CHIEU_PREV_EXCL = {"mot", "hai", "nhieu", "cac", "moi", "nguoc", "xuoi", "da"}
+# "hộ chiếu" (passport), "đối chiếu" (compare), "tham chiếu" typed without marks
+_CHIEU_PREV_EXCL = {"mot", "hai", "nhieu", "cac", "moi", "nguoc", "xuoi", "da", "ho", "doi", "tham", "phan",
+                    "trinh", "soi", "chieu"}
+_TRUA_PREV_EXCL = {"nghi", "an", "com"}  # "nghỉ trưa" is the lunch break, not a time to come
+_GREETING_PREV = {"chao", "chuc"}  # "chào buổi sáng", "chúc buổi tối vui vẻ"
+_NEGATION_NEXT = {"ko", "khong", "k", "kh", "hok", "khg", "chua", "chang", "van", "het"}
+# "Nguyễn Mai", "Hoàng Mai", "Phương Mai" typed without marks are names, not "tomorrow".
+_SURNAMES = {"nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang", "bui", "ngo", "duong",
+             "ly", "dinh", "trinh", "luong", "phuong", "xuan"}
 _SANG_NEXT_EXCL = {"kien", "tao", "lap", "suot", "tac", "choi", "den", "ro", "rua", "loang"}
 _TOI_NEXT_EXCL = {"da", "thieu", "uu", "cao", "tan", "mat", "hau", "om", "ky", "gian", "nghia"}
 _MAI_PREV_EXCL = {"hoa", "ban", "cay", "canh", "nay", "luc"}
+_MAI_NEXT_EXCL = {"mot", "sau", "tang", "dich", "tram", "linh", "hoa", "huong", "phuong"}
 _NAME_PREV = {"chi", "anh", "em", "co", "ba", "ong", "ban", "be", "chu", "bac", "di", "thim", "mo"}
 _SUBJECTS = {"em", "toi", "minh", "anh", "chi", "con", "co", "chu", "bac", "ong", "ba", "to", "tui", "ma", "thi"}
 _DATE_WORD_PREV = {"ngay", "vao", "hom", "ca", "sang", "trua", "chieu", "toi", "dem", "tu", "den", "toi"}
@@ -285,6 +296,8 @@ class _Context:
 
 @dataclass
 class _Candidate:
+    """A match before overlap resolution, in folded-text offsets."""
+
     start: int  # folded offsets
     end: int
     entity: str
@@ -292,6 +305,8 @@ class _Candidate:
     invalid: bool = False
     grain: Optional[str] = None
     part_of_day: Optional[str] = None
+    pod_key: Optional[str] = None  # folded part-of-day word ("chieu")
+    clock: Optional[Tuple[int, int]] = None  # hour and minute as said, before the part of day
 
 
 # ----------------------------------------------------------------------------- date rules
@@ -371,6 +386,8 @@ def _weekday_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
         if m.group("n") is not None:
             if prev_near and prev in _ORDINAL_PREV:
                 continue
+            if m.group("n") == "tu" and prev_near and prev in _ORDER_PREV:
+                continue
             weekday = _WEEKDAY_WORDS[m.group("n")]
         elif m.group("tn") is not None:
             weekday = int(m.group("tn")) - 2
@@ -403,6 +420,15 @@ def _weekday_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
         yield _Candidate(m.start(), end, DATE, day.isoformat(), False, "day")
 
 
+def _middle_name_thi(ctx: _Context, pos: int) -> bool:
+    """True when the word before ``pos`` is the middle name "Thị" rather than "thì" (then)."""
+    i = ctx.prev_index(pos)
+    typed = ctx.typed(ctx.words[i][0], ctx.words[i][1])
+    if typed == "thị":
+        return True
+    return typed == "thi" and i > 0 and ctx.words[i - 1][2] in _SURNAMES | {"le", "do", "ho", "mai", "cao", "lam"}
+
+
 def _relative_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
     """hôm nay, nay, (ngày) mai, ngày mốt / kia, hôm qua, hôm kia, bữa nay."""
     offsets = {"hom nay": 0, "bua nay": 0, "ngay hom nay": 0, "nay": 0, "ngay mai": 1, "mai": 1,
@@ -415,10 +441,18 @@ def _relative_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
         last_typed = ctx.typed(m.end() - len(words.split()[-1]), m.end())
         if words == "mai":
             raw = ctx.typed_raw(m.start(), m.end())
-            if last_typed != "mai" or (next_near and nxt in {"mot", "sau"}) or (prev_near and prev in _MAI_PREV_EXCL):
+            clause_start = prev is None or not prev_near
+            if last_typed != "mai" or (next_near and nxt in _MAI_NEXT_EXCL) or (prev_near and prev in _MAI_PREV_EXCL):
+                continue  # "mai táng" (burial), "mai sau", "hoa mai"
+            if raw[:1].isupper() and not clause_start:  # "chị Mai", "Hoàng Mai", "Trần Thị Mai"
                 continue
-            if raw[:1].isupper() and prev_near and prev in _NAME_PREV:  # "chị Mai"
+            if prev_near and (prev in _NAME_PREV and raw[:1].isupper() or prev in _SURNAMES):
                 continue
+            if prev_near and prev == "thi" and _middle_name_thi(ctx, m.start()):
+                continue
+            if next_near and nxt in _NEGATION_NEXT and not clause_start and prev not in _SUBJECTS \
+                    and prev not in PART_OF_DAY:
+                continue  # "hỏi mãi không được" typed without marks
         elif words == "mot":
             if last_typed != "mốt" or (prev_near and prev == "mai"):
                 continue
@@ -446,8 +480,8 @@ def _week_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
     """cuối tuần (này / sau), đầu tuần sau, giữa tuần, tuần sau, tuần này."""
     for m in _RE_WEEK.finditer(ctx.folded):
         part, which = m.group("part"), re.sub(r"\s+", " ", m.group("which") or "")
-        if not part and not which:
-            continue
+        if not part and which in ("", "nay"):
+            continue  # "tuần này" names a period, not a day
         if which == "toi" and ctx.typed(m.start("which"), m.end("which")) not in ("toi", "tới"):
             continue
         offset = {"": 0, "nay": 0, "sau": 7, "toi": 7, "ke": 7, "ke tiep": 7, "sau nua": 14, "truoc": -7}[which]
@@ -469,8 +503,8 @@ def _month_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
     """tháng 12, đầu tháng 1, cuối tháng, giữa tháng sau, tháng 1 năm 2027."""
     for m in _RE_MONTH.finditer(ctx.folded):
         part, month_text, which = m.group("part"), m.group("m"), m.group("which")
-        if not (part or month_text or which):
-            continue
+        if not (part or month_text or which) or (which == "nay" and not part):
+            continue  # "tháng này" names a period, not a day
         grain = "part_of_month" if part else "month"
         if month_text:
             month = int(month_text)
@@ -549,22 +583,52 @@ def _clock_times(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
                 continue
             prev, prev_near = ctx.prev_word(m.start())
             nxt, _ = ctx.next_word(m.end())
-            if (prev_near and prev in _DURATION_PREV) or nxt in {"dong", "tieng", "lam", "moi"}:
+            if (prev_near and prev in _DURATION_PREV) or nxt == "dong":
                 continue  # "trong 24h", "3 giờ đồng hồ": durations
             end = m.end()
             pod = groups.get("pod")
             if pod and not _pod_typed_ok(ctx, m):
-                pod, end = None, m.start("pod")
-                end = len(ctx.folded[:end].rstrip())
+                # "9h tôi qua": the clock time ends before the word that only looked like "tối"
+                pod, end = None, len(ctx.folded[:m.start("pod")].rstrip())
                 if ctx.folded[m.start():end].endswith("buoi"):
                     end = len(ctx.folded[:end - 4].rstrip())
+            said = (hour, minute)
             hour = _apply_part_of_day(hour, pod)
             yield _Candidate(m.start(), end, TIME, f"{hour:02d}:{minute:02d}", False, "minute",
-                             PART_OF_DAY[pod][0] if pod else None)
+                             PART_OF_DAY[pod][0] if pod else None, pod, said)
 
 
-def _pod_times(ctx: _Context, date_starts: Dict[int, _Candidate]) -> Iterator[_Candidate]:
+def _moved_to(ctx: _Context, pos: int) -> bool:
+    """True after "đổi sang", "lùi lịch hẹn LH-... sang": there "sang" is the verb "to", not "morning"."""
+    i = ctx.prev_index(pos)
+    if i >= 0 and ctx.words[i][2] in ("sang", "qua", "ve"):
+        return True  # "sang" right after another motion word
+    for back in range(i, max(i - 8, -1), -1):
+        gap_end = ctx.words[back + 1][0] if back < i else pos
+        if ctx.folded[ctx.words[back][1]:gap_end].strip(" \t-."):
+            break  # punctuation ends the clause
+        if ctx.words[back][2] in _MOVE_VERBS - {"sang", "qua", "ve"}:
+            return True
+    return False
+
+
+def _greeting(ctx: _Context, start: int, end: int) -> bool:
+    """True for "chào buổi sáng", "chúc ad buổi tối vui vẻ": the part of day is part of a greeting."""
+    i = ctx.prev_index(start)
+    for back in range(i, max(i - 3, -1), -1):
+        gap_end = ctx.words[back + 1][0] if back < i else start
+        if ctx.folded[ctx.words[back][1]:gap_end].strip():
+            break
+        if ctx.words[back][2] in _GREETING_PREV:
+            return True
+    following = ctx.folded[end:end + 12].split()
+    return following[:2] in (["vui", "ve"], ["tot", "lanh"], ["an", "lanh"])
+
+
+def _pod_times(ctx: _Context, dates: List[_Candidate]) -> Iterator[_Candidate]:
     """sáng, trưa, chiều, tối, đêm, khuya, buổi sáng (alone, as ranges)."""
+    date_starts = {c.start for c in dates}
+    date_ends = {c.end for c in dates}
     for m in _RE_POD.finditer(ctx.folded):
         pod = m.group("pod")
         if not _pod_typed_ok(ctx, m):
@@ -581,25 +645,35 @@ def _pod_times(ctx: _Context, date_starts: Dict[int, _Candidate]) -> Iterator[_C
             i += 1
         date_follows = i in date_starts and i > m.end()
         has_buoi = m.group("buoi") is not None
-        ok = True
+        ok = not _greeting(ctx, m.start(), m.end())
+        if prev_near and prev is not None and prev.isdigit() and len(prev) <= 2:
+            # "3 ngày 2 đêm" counts nights, but "thứ 7 tối" is Saturday evening
+            ok = ctx.words[ctx.prev_index(m.start())][1] in date_ends
+        # A user who types marks writes "sáng" / "tối" / "đêm": their bare "sang" / "toi" / "dem" is the
+        # verb "sang" (to), "tôi" / "tới", "đem".
+        if bare and ctx.has_marks and pod in ("sang", "toi", "dem"):
+            ok = False
         if pod == "sang":
             if bare:
-                ok = has_buoi or (date_follows and not (prev_near and prev in _MOVE_VERBS))
+                ok = ok and (has_buoi or (date_follows and not _moved_to(ctx, m.start())))
             ok = ok and not (next_near and nxt in _SANG_NEXT_EXCL)
         elif pod == "toi":
             if bare:
-                ok = has_buoi or date_follows
+                ok = ok and (has_buoi or date_follows)
             ok = ok and not (next_near and nxt in _TOI_NEXT_EXCL)
         elif pod == "dem":
             if bare:
-                ok = has_buoi or date_follows or (prev_near and prev == "nua")
+                ok = ok and (has_buoi or date_follows or (prev_near and prev == "nua"))
         elif pod == "chieu":
-            ok = not (next_near and nxt in _CHIEU_NEXT_EXCL) and not (prev_near and prev in _CHIEU_PREV_EXCL)
+            ok = ok and not (next_near and nxt in _CHIEU_NEXT_EXCL)
+            ok = ok and not (not has_buoi and prev_near and prev in _CHIEU_PREV_EXCL)
+        elif pod == "trua":
+            ok = ok and not (not has_buoi and prev_near and prev in _TRUA_PREV_EXCL)
         if ok:
             name, default = PART_OF_DAY[pod]
             if pod == "dem" and prev_near and prev == "nua":
                 default = "00:00"  # "nửa đêm" is midnight
-            yield _Candidate(m.start(), m.end(), TIME, default, False, "part_of_day", name)
+            yield _Candidate(m.start(), m.end(), TIME, default, False, "part_of_day", name, pod)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -632,8 +706,6 @@ def find_datetimes(
 
 def _find(text: str, now: Optional[_dt.datetime], exclude: Optional[List[Tuple[int, int]]]) -> List[DateTimeEntity]:
     """Implementation of find_datetimes (may raise)."""
-    from nlu.patterns import find_pattern_entities
-
     now = now or now_vietnam()
     today = now.date() if isinstance(now, _dt.datetime) else now
     ctx = _Context(text)
@@ -645,12 +717,20 @@ def _find(text: str, now: Optional[_dt.datetime], exclude: Optional[List[Tuple[i
     for rule in rules:
         dates.extend(c for c in rule(ctx, today) if ctx.words_typed_right(c.start, c.end))
     times = [c for c in _clock_times(ctx, today) if ctx.words_typed_right(c.start, c.end)]
-    date_starts = {c.start: c for c in dates}
-    times.extend(c for c in _pod_times(ctx, date_starts) if ctx.words_typed_right(c.start, c.end))
+    times.extend(c for c in _pod_times(ctx, dates) if ctx.words_typed_right(c.start, c.end))
 
     blocked = [(e.start, e.end) for e in find_pattern_entities(text)] + list(exclude or [])
+    chosen = _choose(dates + times)
+    # "chiều mai lúc 3 giờ": a bare clock time takes the part of day said elsewhere in the message.
+    said_pods = {c.pod_key for c in chosen if c.grain == "part_of_day"}
+    if len(said_pods) == 1:
+        pod = next(iter(said_pods))
+        for cand in chosen:
+            if cand.clock is not None and cand.pod_key is None:
+                hour = _apply_part_of_day(cand.clock[0], pod)
+                cand.value = f"{hour:02d}:{cand.clock[1]:02d}"
     result: List[DateTimeEntity] = []
-    for cand in _choose(dates + times):
+    for cand in chosen:
         start, end = ctx.source(cand.start, cand.end)
         if any(start < b_end and b_start < end for b_start, b_end in blocked):
             continue

@@ -161,15 +161,15 @@ def print_table(reports: Sequence[Report]) -> None:
     """Print the pipelines side by side."""
     names = [r.name for r in reports]
     width = max(14, *(len(n) for n in names))
-    head = f"{'':34}" + "".join(f"{n:>{width}}" for n in names)
+    head = f"{'':44}" + "".join(f"{n:>{width}}" for n in names)
     print(head)
     print("-" * len(head))
-    print(f"{'training time (s)':34}" + "".join(f"{r.train_seconds:>{width}.1f}" for r in reports))
+    print(f"{'training time (s)':44}" + "".join(f"{r.train_seconds:>{width}.1f}" for r in reports))
     for group in ("all", "with_diacritics", "without_diacritics"):
         n = reports[0].intent[group]["n"]
         for metric in ("accuracy", "macro_f1"):
             label = f"intent {metric} [{group}, n={n}]"
-            print(f"{label:34}" + "".join(f"{r.intent[group][metric]:>{width}.3f}" for r in reports))
+            print(f"{label:44}" + "".join(f"{r.intent[group][metric]:>{width}.3f}" for r in reports))
     ents = sorted({e for r in reports for e in r.entities})
     for ent in ents:
         support = max(r.entities.get(ent, {}).get("support", 0) for r in reports)
@@ -178,7 +178,7 @@ def print_table(reports: Sequence[Report]) -> None:
             m = r.entities.get(ent)
             cells.append(f"{m['precision']:.2f}/{m['recall']:.2f}/{m['f1']:.2f}" if m else "-")
         label = f"entity {ent} P/R/F1 (n={support})"
-        print(f"{label:34}" + "".join(f"{c:>{width}}" for c in cells))
+        print(f"{label:44}" + "".join(f"{c:>{width}}" for c in cells))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

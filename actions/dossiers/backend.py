@@ -4,6 +4,7 @@
 with deterministic demo dossiers, see `seed`). Both raise `BackendUnavailable` when they cannot answer, so the
 bot can say "the lookup system is not answering, try again later" instead of "no such dossier".
 """
+
 from __future__ import annotations
 
 import abc
@@ -15,11 +16,12 @@ import os
 import random
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, List, Mapping, Optional, Sequence, TypeVar, Union
 from urllib.parse import quote
 
 import aiohttp
 
+from actions.dossiers import seed as seed_data
 from actions.dossiers.model import (
     STATUS_LABELS_VI,
     Dossier,
@@ -28,7 +30,6 @@ from actions.dossiers.model import (
     parse_datetime,
     parse_status,
 )
-from actions.dossiers import seed as seed_data
 from actions.dossiers.seed import SEED_DATE, demo_codes  # noqa: F401  (re-exported for tests and docs)
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ class BackendUnavailable(Exception):
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason  # timeout | server_error | connection | auth | bad_request | bad_response | database
+        self.reason = (
+            reason  # timeout | server_error | connection | auth | bad_request | bad_response | database
+        )
         self.detail = detail
 
 
@@ -99,16 +102,41 @@ CREATE TABLE IF NOT EXISTS dossiers (
 CREATE INDEX IF NOT EXISTS dossiers_updated_ts ON dossiers (updated_ts);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-_COLUMNS = ("code", "procedure_key", "procedure_name", "status", "received_at", "due_at", "updated_at",
-            "updated_ts", "office_name", "next_step_vi", "applicant_name", "applicant_phone",
-            "missing_documents", "fee_amount")
+_COLUMNS = (
+    "code",
+    "procedure_key",
+    "procedure_name",
+    "status",
+    "received_at",
+    "due_at",
+    "updated_at",
+    "updated_ts",
+    "office_name",
+    "next_step_vi",
+    "applicant_name",
+    "applicant_phone",
+    "missing_documents",
+    "fee_amount",
+)
 
 
 def _to_row(d: Dossier) -> tuple:
-    return (d.code, d.procedure_key, d.procedure_name, d.status.value, d.received_at.isoformat(),
-            d.due_at.isoformat(), _utc(d.updated_at).isoformat(), _utc(d.updated_at).timestamp(), d.office_name,
-            d.next_step_vi, d.applicant_name, d.applicant_phone,
-            json.dumps(d.missing_documents, ensure_ascii=False), d.fee_amount)
+    return (
+        d.code,
+        d.procedure_key,
+        d.procedure_name,
+        d.status.value,
+        d.received_at.isoformat(),
+        d.due_at.isoformat(),
+        _utc(d.updated_at).isoformat(),
+        _utc(d.updated_at).timestamp(),
+        d.office_name,
+        d.next_step_vi,
+        d.applicant_name,
+        d.applicant_phone,
+        json.dumps(d.missing_documents, ensure_ascii=False),
+        d.fee_amount,
+    )
 
 
 def _from_row(row: sqlite3.Row) -> Dossier:
@@ -192,9 +220,12 @@ class SqliteDossierBackend(DossierBackend):
                     rows = [_to_row(d) for d in seed_data.generate_demo_dossiers(self._seed_date, names)]
                     conn.executemany(
                         f"INSERT OR IGNORE INTO dossiers ({', '.join(_COLUMNS)}) "
-                        f"VALUES ({', '.join('?' for _ in _COLUMNS)})", rows)
-                    conn.execute("INSERT INTO meta (key, value) VALUES ('seeded', ?)",
-                                 (self._seed_date.isoformat(),))
+                        f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                        rows,
+                    )
+                    conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('seeded', ?)", (self._seed_date.isoformat(),)
+                    )
                     log.info("seeded %d demo dossiers into %s", len(rows), self.path)
                 conn.execute("COMMIT")
             except BaseException:
@@ -218,8 +249,9 @@ class SqliteDossierBackend(DossierBackend):
     def _changed_sync(self, since: float) -> List[Dossier]:
         conn = self._connect()
         try:
-            rows = conn.execute("SELECT * FROM dossiers WHERE updated_ts > ? ORDER BY updated_ts, code",
-                                (since,)).fetchall()
+            rows = conn.execute(
+                "SELECT * FROM dossiers WHERE updated_ts > ? ORDER BY updated_ts, code", (since,)
+            ).fetchall()
             return [_from_row(r) for r in rows]
         finally:
             conn.close()
@@ -243,8 +275,9 @@ class SqliteDossierBackend(DossierBackend):
         finally:
             conn.close()
 
-    async def list(self, status: Union[str, DossierStatus, None] = None,
-                   limit: Optional[int] = None) -> List[Dossier]:
+    async def list(
+        self, status: Union[str, DossierStatus, None] = None, limit: Optional[int] = None
+    ) -> List[Dossier]:
         """All stored dossiers (optionally of one status), newest receipt first."""
         value = parse_status(status).value if status is not None else None
         return await self._run(self._list_sync, value, limit)
@@ -252,8 +285,11 @@ class SqliteDossierBackend(DossierBackend):
     def _put_sync(self, d: Dossier) -> None:
         conn = self._connect()
         try:
-            conn.execute(f"INSERT OR REPLACE INTO dossiers ({', '.join(_COLUMNS)}) "
-                         f"VALUES ({', '.join('?' for _ in _COLUMNS)})", _to_row(d))
+            conn.execute(
+                f"INSERT OR REPLACE INTO dossiers ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                _to_row(d),
+            )
         finally:
             conn.close()
 
@@ -261,9 +297,16 @@ class SqliteDossierBackend(DossierBackend):
         """Insert or replace one dossier (tests, demos)."""
         await self._run(self._put_sync, d)
 
-    def _set_status_sync(self, code: str, status: DossierStatus, next_step_vi: Optional[str],
-                         missing_documents: Optional[Sequence[str]], fee_amount: Optional[int],
-                         reason: Optional[str], now: dt.datetime) -> Optional[Dossier]:
+    def _set_status_sync(
+        self,
+        code: str,
+        status: DossierStatus,
+        next_step_vi: Optional[str],
+        missing_documents: Optional[Sequence[str]],
+        fee_amount: Optional[int],
+        reason: Optional[str],
+        now: dt.datetime,
+    ) -> Optional[Dossier]:
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")  # read-modify-write must not interleave with another writer
@@ -277,7 +320,8 @@ class SqliteDossierBackend(DossierBackend):
                 if missing_documents is None:
                     if status is DossierStatus.SUPPLEMENT_REQUIRED:
                         missing_documents = d.missing_documents or list(
-                            seed_data.SUPPLEMENT_DOCS.get(d.procedure_key, seed_data.GENERIC_SUPPLEMENT)[0])
+                            seed_data.SUPPLEMENT_DOCS.get(d.procedure_key, seed_data.GENERIC_SUPPLEMENT)[0]
+                        )
                     else:
                         missing_documents = []
                 if status is DossierStatus.FEE_DUE and fee_amount is None:
@@ -288,10 +332,19 @@ class SqliteDossierBackend(DossierBackend):
                 d.fee_amount = fee_amount  # a fee only means something while it is due
                 d.updated_at = _utc(now)
                 d.next_step_vi = next_step_vi or seed_data.default_next_step(
-                    status, office_name=d.office_name, due_at=d.due_at, missing_documents=d.missing_documents,
-                    fee_amount=d.fee_amount, land=bool(proc and proc.land), reason=reason)
-                conn.execute(f"INSERT OR REPLACE INTO dossiers ({', '.join(_COLUMNS)}) "
-                             f"VALUES ({', '.join('?' for _ in _COLUMNS)})", _to_row(d))
+                    status,
+                    office_name=d.office_name,
+                    due_at=d.due_at,
+                    missing_documents=d.missing_documents,
+                    fee_amount=d.fee_amount,
+                    land=bool(proc and proc.land),
+                    reason=reason,
+                )
+                conn.execute(
+                    f"INSERT OR REPLACE INTO dossiers ({', '.join(_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                    _to_row(d),
+                )
                 conn.execute("COMMIT")
                 return d
             except BaseException:
@@ -312,15 +365,24 @@ class SqliteDossierBackend(DossierBackend):
         reason: Optional[str] = None,
         now: Optional[dt.datetime] = None,
     ) -> Optional[Dossier]:
-        """Move a dossier to ``status`` (next step regenerated unless given); None when the code is unknown."""
-        return await self._run(self._set_status_sync, canonical_code(code), parse_status(status), next_step_vi,
-                               missing_documents, fee_amount, reason, now or _utcnow())
+        """Move a dossier to ``status`` (next step regenerated unless given); None for an unknown code."""
+        return await self._run(
+            self._set_status_sync,
+            canonical_code(code),
+            parse_status(status),
+            next_step_vi,
+            missing_documents,
+            fee_amount,
+            reason,
+            now or _utcnow(),
+        )
 
     async def close(self) -> None:
         """Nothing to release: connections live only for one call."""
 
 
 # ----------------------------------------------------------------------------------------------- HTTP
+
 
 class HttpDossierBackend(DossierBackend):
     """Client of the one-stop system's REST API (docs/dossier-api.md)."""
@@ -359,8 +421,9 @@ class HttpDossierBackend(DossierBackend):
             self._session_loop = loop
         return self._session
 
-    async def _get_json(self, path: str, params: Optional[Mapping[str, str]] = None,
-                        not_found_is_none: bool = False) -> Any:
+    async def _get_json(
+        self, path: str, params: Optional[Mapping[str, str]] = None, not_found_is_none: bool = False
+    ) -> Any:
         session = await self._get_session()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
@@ -393,7 +456,7 @@ class HttpDossierBackend(DossierBackend):
                 last = BackendUnavailable("connection", f"{type(exc).__name__}: {exc}")
             if attempt < self.retries:
                 # Exponential backoff with jitter, never past the call's deadline.
-                delay = self.backoff * (2 ** attempt) * (0.5 + random.random() / 2)
+                delay = self.backoff * (2**attempt) * (0.5 + random.random() / 2)
                 delay = min(delay, max(0.0, deadline - loop.time() - 0.05))
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -441,13 +504,15 @@ class HttpDossierBackend(DossierBackend):
 
 # -------------------------------------------------------------------------------------------- factory
 
+
 def make_backend(env: Optional[Mapping[str, str]] = None) -> DossierBackend:
     """A new backend from the environment: HTTP when DOSSIER_API_URL is set, else SQLite."""
     env = os.environ if env is None else env
     url = (env.get("DOSSIER_API_URL") or "").strip()
     if url:
-        return HttpDossierBackend(url, env.get("DOSSIER_API_KEY") or None,
-                                  timeout=float(env.get("DOSSIER_API_TIMEOUT") or 4.0))
+        return HttpDossierBackend(
+            url, env.get("DOSSIER_API_KEY") or None, timeout=float(env.get("DOSSIER_API_TIMEOUT") or 4.0)
+        )
     return SqliteDossierBackend(env.get("DOSSIER_DB_PATH") or None)
 
 
@@ -468,4 +533,3 @@ async def reset_backend() -> None:
     backend, _shared = _shared, None
     if backend is not None:
         await backend.close()
-

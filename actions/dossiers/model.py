@@ -4,6 +4,7 @@ Anyone holding the code on the receipt sees the public view (as on the public po
 and phone number are personal data (Decree 13/2023, Law 91/2025) and appear only in the private view, after
 the citizen proved the dossier is theirs (see `ownership`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,9 @@ VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 # Circular 01/2018/TT-VPCP art. 19: <unit code>-YYMMDD-XXXX. Unit codes differ between provinces and systems
 # (000.00.11.H26, G22.39.16, ...), so the unit part is only constrained to dotted upper-case alphanumerics.
-DOSSIER_CODE_RE = re.compile(r"^(?P<unit>[0-9A-Z]{1,6}(?:\.[0-9A-Z]{1,6}){1,6})-(?P<date>\d{6})-(?P<seq>\d{4})$")
+DOSSIER_CODE_RE = re.compile(
+    r"^(?P<unit>[0-9A-Z]{1,6}(?:\.[0-9A-Z]{1,6}){1,6})-(?P<date>\d{6})-(?P<seq>\d{4})$"
+)
 
 
 class DossierStatus(str, Enum):
@@ -93,16 +96,24 @@ def is_valid_code(code: str) -> bool:
     return True
 
 
+def _patterns() -> Any:
+    """nlu.patterns, or None when it is not there.
+
+    Imported lazily: it belongs to the NLU side, and an ImportError at import time would stop the action
+    server, which imports every module of the actions package.
+    """
+    try:
+        from nlu import patterns
+    except ImportError:
+        return None
+    return patterns
+
+
 def canonical_code(text: str) -> str:
     """Best-effort canonical form of a code typed by a citizen (nlu.patterns when available)."""
-    try:
-        # Lazy: nlu.patterns is owned by the NLU side and may not exist yet; an ImportError here must not
-        # stop the action server, which imports every module of the actions package.
-        from nlu.patterns import normalize_dossier_code
-    except ImportError:
-        normalize_dossier_code = None  # type: ignore[assignment]
-    if normalize_dossier_code is not None:
-        found = normalize_dossier_code(text)
+    patterns = _patterns()
+    if patterns is not None:
+        found = patterns.normalize_dossier_code(text)
         if found:
             return found
     return re.sub(r"\s+", "", text or "").upper()
@@ -198,28 +209,35 @@ def parse_datetime(value: Any) -> dt.datetime:
     return parsed
 
 
+def ascii_digits(text: Optional[str]) -> str:
+    """Every decimal digit in ``text`` as ASCII (phones type full-width ０-９ too), nothing else."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in (text or "") if ch.isdecimal())
+
+
 def phone_digits(phone: str) -> str:
     """The digits of a phone number, +84 written as the domestic leading 0."""
-    digits = re.sub(r"\D", "", phone or "")
+    digits = ascii_digits(phone)
     if digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
     return digits
 
 
 def mask_phone(phone: str) -> str:
-    """Phone with all but the last 3 digits hidden (e.g. ``*******045``); empty when unknown."""
+    """Phone with the middle digits hidden (``091****045``), as nlu.patterns masks it in logs."""
+    patterns = _patterns()
+    if patterns is not None:
+        normalized = patterns.normalize_phone(phone or "")
+        if normalized:
+            return patterns.mask_phone(normalized)
     digits = phone_digits(phone)
-    if len(digits) < 4:
+    if len(digits) < 7:
         return "*" * len(digits)
-    return "*" * (len(digits) - 3) + digits[-3:]
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
+    return digits[:3] + "*" * (len(digits) - 6) + digits[-3:]
 
 
 def _scrub(text: str, d: Dossier) -> str:
-    """Remove the applicant's own name and phone if a backend wrote them into free text."""
+    """Remove personal data a backend may have written into free text: the applicant's name and phone,
+    and any other mobile or ID number (masked by nlu.patterns when available)."""
     if not text:
         return text
     out = unicodedata.normalize("NFC", text)
@@ -232,6 +250,9 @@ def _scrub(text: str, d: Dossier) -> str:
         local = digits[1:] if digits.startswith("0") else digits
         pattern = r"(?:\+?84|0)[\s.\-]?" + r"[\s.\-]?".join(re.escape(c) for c in local)
         out = re.sub(pattern, "***", out)
+    patterns = _patterns()
+    if patterns is not None:
+        out = patterns.mask_personal_data(out)
     return out
 
 
@@ -271,9 +292,8 @@ def format_money_vi(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đồng"
 
 
-def render_public_vi(d: Dossier) -> str:
-    """The public view as a chat message in Vietnamese."""
-    view = public_view(d)
+def _render_lines(d: Dossier, personal: bool) -> List[str]:
+    view = private_view(d) if personal else public_view(d)
     updated = d.updated_at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
     lines = [
         f"Hồ sơ {d.code}",
@@ -284,6 +304,9 @@ def render_public_vi(d: Dossier) -> str:
         f"- Nơi giải quyết: {d.office_name}",
         f"- Cập nhật lúc: {updated}",
     ]
+    if personal:
+        lines.append(f"- Người nộp: {view['applicant_name']}")
+        lines.append(f"- Số điện thoại đăng ký: {view['applicant_phone_masked']}")
     next_step = view["next_step_vi"] or ""
     # The next step usually names the documents and the amount already; say them once.
     missing = [x for x in view["missing_documents"] if x not in next_step]
@@ -291,16 +314,16 @@ def render_public_vi(d: Dossier) -> str:
         lines.append("- Giấy tờ cần bổ sung: " + "; ".join(missing))
     if d.fee_amount and format_money_vi(d.fee_amount) not in next_step:
         lines.append(f"- Số tiền cần nộp: {format_money_vi(d.fee_amount)}")
-    if view["next_step_vi"]:
-        lines.append(f"Việc anh/chị cần làm: {view['next_step_vi']}")
-    return "\n".join(lines)
+    if next_step:
+        lines.append(f"Việc anh/chị cần làm: {next_step}")
+    return lines
+
+
+def render_public_vi(d: Dossier) -> str:
+    """The public view as a chat message in Vietnamese (no personal data)."""
+    return "\n".join(_render_lines(d, personal=False))
 
 
 def render_private_vi(d: Dossier) -> str:
-    """The private view as a chat message: the public text plus applicant name and masked phone."""
-    view = private_view(d)
-    return (
-        render_public_vi(d)
-        + f"\n- Người nộp: {view['applicant_name']}"
-        + f"\n- Số điện thoại đăng ký: {view['applicant_phone_masked']}"
-    )
+    """The private view as a chat message: adds the applicant's name and masked phone (after proof only)."""
+    return "\n".join(_render_lines(d, personal=True))

@@ -6,6 +6,7 @@ wrong answer gets the same result, so the bot never hints that a guess was close
 `AttemptStore`: in memory for one process, or Redis (REDIS_URL) so that several action-server instances share
 them (otherwise a citizen, or an attacker, gets 3 tries per instance).
 """
+
 from __future__ import annotations
 
 import abc
@@ -13,13 +14,12 @@ import asyncio
 import hashlib
 import hmac
 import os
-import re
 import time
 from enum import Enum
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from actions.dossiers.backend import BackendUnavailable, DossierBackend
-from actions.dossiers.model import canonical_code, phone_digits
+from actions.dossiers.model import ascii_digits, canonical_code, phone_digits
 
 DEFAULT_MAX_FAILURES = 3
 DEFAULT_LOCKOUT_SECONDS = 30 * 60
@@ -37,12 +37,12 @@ class ProofResult(str, Enum):
 
 def extract_last4(text: Optional[str]) -> Optional[str]:
     """The 4 digits a citizen typed ("0 0 4 5", "số cuối 0045 ạ"), or None when it is not exactly 4 digits."""
-    digits = re.sub(r"\D", "", text or "")
+    digits = ascii_digits(text)
     return digits if len(digits) == 4 else None
 
 
 class AttemptStore(abc.ABC):
-    """Counts proof attempts per key until a success resets them; a count expires ``ttl`` s after the latest."""
+    """Counts proof attempts per key until a success resets them; a count expires ``ttl`` s after its last."""
 
     @abc.abstractmethod
     async def failures(self, key: str) -> int:
@@ -56,7 +56,7 @@ class AttemptStore(abc.ABC):
     async def reset(self, key: str) -> None:
         """Forget the failures of ``key``."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections."""
 
 
@@ -100,7 +100,9 @@ class MemoryAttemptStore(AttemptStore):
         for key in [k for k, (_, exp) in self._data.items() if exp <= now]:
             del self._data[key]
         if len(self._data) > self._max_keys:
-            for key, _ in sorted(self._data.items(), key=lambda kv: kv[1][1])[: len(self._data) - self._max_keys]:
+            for key, _ in sorted(self._data.items(), key=lambda kv: kv[1][1])[
+                : len(self._data) - self._max_keys
+            ]:
                 del self._data[key]
 
 
@@ -138,6 +140,7 @@ class RedisAttemptStore(AttemptStore):
 
     async def add_failure(self, key: str, ttl: int) -> int:
         """INCR and EXPIRE in a MULTI/EXEC transaction, so concurrent instances never lose a count."""
+
         async def op(r: Any) -> int:
             async with r.pipeline(transaction=True) as pipe:
                 pipe.incr(self.prefix + key)
@@ -155,7 +158,9 @@ class RedisAttemptStore(AttemptStore):
         """Close the Redis connection pool."""
         client, self._client = self._client, None
         if client is not None:
-            await client.close()
+            # redis-py 5 renamed close() to aclose(); support both so a lock-file bump does not break this.
+            closer = getattr(client, "aclose", None) or client.close
+            await closer()
             await client.connection_pool.disconnect()
 
 
@@ -204,9 +209,11 @@ class OwnershipGuard:
         return await self.store.failures(key) >= self.max_failures
 
     async def check(self, sender_id: str, code: str, last4: str) -> ProofResult:
-        """Verify ``last4`` against the phone on dossier ``code`` for ``sender_id``.
+        """Verify ``last4`` (the citizen's text) against the phone on dossier ``code`` for ``sender_id``.
 
-        Raises BackendUnavailable when the dossier source or the attempt store cannot answer (nothing counted).
+        OK, WRONG, LOCKED (the failure that reaches the limit, and every try while locked) or INVALID (not
+        exactly 4 digits; not counted). Raises BackendUnavailable when the dossier source or the attempt store
+        cannot answer.
         """
         code = canonical_code(code)
         key = self._key(sender_id, code)

@@ -2,8 +2,10 @@
 
 Everything is generated from a fixed seed date and a seeded RNG, so the same codes exist on every machine.
 Names and phone numbers are invented demo values (0900 000 xxx / 0912 000 xxx); fee amounts and processing
-times are illustrative, not the legal schedules. Unit codes follow the Hà Nội (H26) pattern but are demo values.
+times are illustrative, not the legal schedules. Unit codes follow the Hà Nội (H26) pattern but are
+demo values.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,7 +73,9 @@ PROCEDURES: Dict[str, DemoProcedure] = {
     "nhan_cha_me_con": DemoProcedure("Đăng ký nhận cha, mẹ, con", "commune", 3),
     "trich_luc_ho_tich": DemoProcedure("Cấp bản sao trích lục hộ tịch", "commune", 1, 8_000),
     "nuoi_con_nuoi": DemoProcedure("Đăng ký nuôi con nuôi trong nước", "commune", 30),
-    "cai_chinh_ho_tich": DemoProcedure("Thay đổi, cải chính, bổ sung thông tin hộ tịch", "commune", 3, 15_000),
+    "cai_chinh_ho_tich": DemoProcedure(
+        "Thay đổi, cải chính, bổ sung thông tin hộ tịch", "commune", 3, 15_000
+    ),
     "chung_thuc_ban_sao": DemoProcedure("Chứng thực bản sao từ bản chính", "commune", 1, 6_000),
     "chung_thuc_chu_ky": DemoProcedure("Chứng thực chữ ký", "commune", 1, 10_000),
     "chung_thuc_hop_dong": DemoProcedure("Chứng thực hợp đồng, giao dịch", "commune", 2, 50_000),
@@ -84,23 +88,31 @@ PROCEDURES: Dict[str, DemoProcedure] = {
     "doi_can_cuoc": DemoProcedure("Cấp đổi, cấp lại thẻ căn cước", "commune_police", 7, 50_000),
     "giay_phep_xay_dung": DemoProcedure("Cấp giấy phép xây dựng nhà ở riêng lẻ", "commune", 15, 75_000),
     "thong_tin_quy_hoach": DemoProcedure("Cung cấp thông tin quy hoạch", "commune", 10),
-    "thong_tin_dat_dai": DemoProcedure("Cung cấp thông tin, dữ liệu đất đai", "hcc_center", 3, 300_000, land=True),
+    "thong_tin_dat_dai": DemoProcedure(
+        "Cung cấp thông tin, dữ liệu đất đai", "hcc_center", 3, 300_000, land=True
+    ),
     "cap_so_do_lan_dau": DemoProcedure("Cấp sổ đỏ lần đầu", "hcc_center", 20, 1_250_000, land=True),
-    "chuyen_nhuong_dat": DemoProcedure("Đăng ký chuyển nhượng quyền sử dụng đất", "hcc_center", 10, 4_600_000,
-                                       land=True),
+    "chuyen_nhuong_dat": DemoProcedure(
+        "Đăng ký chuyển nhượng quyền sử dụng đất", "hcc_center", 10, 4_600_000, land=True
+    ),
     "ho_kinh_doanh": DemoProcedure("Đăng ký hộ kinh doanh", "commune", 3, 100_000),
     "tro_cap_that_nghiep": DemoProcedure("Hưởng trợ cấp thất nghiệp", "hcc_center", 20),
     "tro_cap_xa_hoi": DemoProcedure("Trợ cấp xã hội hàng tháng", "commune", 15),
     "mai_tang_phi": DemoProcedure("Hỗ trợ chi phí mai táng", "commune", 5),
     "doi_gplx": DemoProcedure("Đổi giấy phép lái xe", "province_police", 5, 135_000),
     "dang_ky_xe": DemoProcedure("Đăng ký, cấp biển số xe máy", "commune_police", 2, 1_000_000),
-    "bhyt_tre_em": DemoProcedure("Liên thông khai sinh, thường trú, thẻ BHYT cho trẻ dưới 6 tuổi", "commune", 5),
+    "bhyt_tre_em": DemoProcedure(
+        "Liên thông khai sinh, thường trú, thẻ BHYT cho trẻ dưới 6 tuổi", "commune", 5
+    ),
     "ho_chieu": DemoProcedure("Cấp hộ chiếu phổ thông", "province_police", 8, 200_000),
     "chuyen_truong": DemoProcedure("Chuyển trường cho học sinh", "commune", 3),
 }
 
 SUPPLEMENT_DOCS: Dict[str, List[List[str]]] = {
-    "khai_sinh": [["Giấy chứng sinh (bản chính)"], ["Văn bản ủy quyền có chứng thực (người đi đăng ký thay)"]],
+    "khai_sinh": [
+        ["Giấy chứng sinh (bản chính)"],
+        ["Văn bản ủy quyền có chứng thực (người đi đăng ký thay)"],
+    ],
     "ket_hon": [["Giấy xác nhận tình trạng hôn nhân của bên nam (nơi cư trú trước đây)"]],
     "khai_tu": [["Giấy báo tử hoặc giấy tờ thay giấy báo tử (bản chính)"]],
     "xac_nhan_hon_nhan": [["Bản sao quyết định ly hôn có hiệu lực"]],
@@ -111,7 +123,9 @@ SUPPLEMENT_DOCS: Dict[str, List[List[str]]] = {
     "thuong_tru": [["Giấy tờ chứng minh chỗ ở hợp pháp", "Ý kiến đồng ý của chủ hộ vào tờ khai"]],
     "tam_tru": [["Giấy tờ chứng minh chỗ ở hợp pháp (hợp đồng thuê nhà)"]],
     "giay_phep_xay_dung": [["Bản vẽ thiết kế mặt bằng, mặt cắt móng có chữ ký của đơn vị thiết kế"]],
-    "cap_so_do_lan_dau": [["Sơ đồ thửa đất có xác nhận của đơn vị đo đạc", "Giấy tờ về nguồn gốc sử dụng đất"]],
+    "cap_so_do_lan_dau": [
+        ["Sơ đồ thửa đất có xác nhận của đơn vị đo đạc", "Giấy tờ về nguồn gốc sử dụng đất"]
+    ],
     "chuyen_nhuong_dat": [["Hợp đồng chuyển nhượng đã công chứng (bản chính)"], ["Tờ khai lệ phí trước bạ"]],
     "ho_kinh_doanh": [["Bản sao hợp đồng thuê địa điểm kinh doanh"]],
     "tro_cap_that_nghiep": [["Quyết định thôi việc hoặc xác nhận chấm dứt hợp đồng lao động"]],
@@ -122,7 +136,10 @@ SUPPLEMENT_DOCS: Dict[str, List[List[str]]] = {
     "ho_chieu": [["Ảnh chân dung nền trắng 4x6 cm, chụp không quá 6 tháng"]],
     "chuyen_truong": [["Học bạ (bản chính)", "Giấy giới thiệu chuyển trường của trường nơi đi"]],
 }
-GENERIC_SUPPLEMENT = [["Tờ khai theo mẫu có đủ chữ ký của người yêu cầu"], ["Bản sao giấy tờ chứng minh nơi cư trú"]]
+GENERIC_SUPPLEMENT = [
+    ["Tờ khai theo mẫu có đủ chữ ký của người yêu cầu"],
+    ["Bản sao giấy tờ chứng minh nơi cư trú"],
+]
 
 PAUSE_REASONS = [
     "chờ kết quả xác minh của cơ quan liên quan",
@@ -136,10 +153,14 @@ REJECT_REASONS = [
 ]
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
-MALE = (["Văn", "Đức", "Minh", "Hữu", "Quang"], ["An", "Bình", "Dũng", "Hải", "Khoa", "Long", "Nam", "Quân",
-                                                 "Sơn", "Tuấn"])
-FEMALE = (["Thị", "Thu", "Ngọc", "Thanh", "Minh"], ["Chi", "Hà", "Hạnh", "Hương", "Lan", "Linh", "Mai",
-                                                   "Phương", "Trang", "Yến"])
+MALE = (
+    ["Văn", "Đức", "Minh", "Hữu", "Quang"],
+    ["An", "Bình", "Dũng", "Hải", "Khoa", "Long", "Nam", "Quân", "Sơn", "Tuấn"],
+)
+FEMALE = (
+    ["Thị", "Thu", "Ngọc", "Thanh", "Minh"],
+    ["Chi", "Hà", "Hạnh", "Hương", "Lan", "Linh", "Mai", "Phương", "Trang", "Yến"],
+)
 
 OFFICE_HOURS_VI = "thứ Hai - thứ Sáu, 8:00-11:30 và 13:30-17:00"
 
@@ -191,45 +212,67 @@ def default_next_step(
     """What the citizen must do next, in plain Vietnamese, for a dossier in ``status``."""
     due = format_date_vi(due_at)
     if status is DossierStatus.RECEIVED:
-        return (f"Hồ sơ đã được tiếp nhận và đang chuyển đến bộ phận giải quyết. Anh/chị chưa cần làm gì thêm; "
-                f"hẹn trả kết quả ngày {due}.")
+        return (
+            f"Hồ sơ đã được tiếp nhận và đang chuyển đến bộ phận giải quyết. Anh/chị chưa cần làm gì thêm; "
+            f"hẹn trả kết quả ngày {due}."
+        )
     if status is DossierStatus.PROCESSING:
         return f"Cán bộ đang thẩm định hồ sơ. Anh/chị chưa cần làm gì thêm; kết quả dự kiến ngày {due}."
     if status is DossierStatus.SUPPLEMENT_REQUIRED:
         docs = "; ".join(missing_documents) or "giấy tờ theo thông báo của cơ quan giải quyết"
-        return (f"Anh/chị cần bổ sung: {docs}. Nộp bổ sung trực tiếp tại {office_name} hoặc trên Cổng Dịch vụ "
-                f"công quốc gia (mục Hồ sơ của tôi). Thời hạn giải quyết được tính lại từ khi nhận đủ giấy tờ.")
+        return (
+            f"Anh/chị cần bổ sung: {docs}. Nộp bổ sung trực tiếp tại {office_name} hoặc trên Cổng Dịch vụ "
+            f"công quốc gia (mục Hồ sơ của tôi). Thời hạn giải quyết được tính lại từ khi nhận đủ giấy tờ."
+        )
     if status is DossierStatus.PAUSED:
         why = reason or PAUSE_REASONS[0]
-        return (f"Hồ sơ đang tạm dừng giải quyết để {why}. Cơ quan sẽ thông báo khi tiếp tục; anh/chị có thể "
-                f"liên hệ {office_name} để biết thêm.")
+        return (
+            f"Hồ sơ đang tạm dừng giải quyết để {why}. Cơ quan sẽ thông báo khi tiếp tục; anh/chị có thể "
+            f"liên hệ {office_name} để biết thêm."
+        )
     if status is DossierStatus.REJECTED:
         why = reason or REJECT_REASONS[1]
-        return (f"Hồ sơ không được giải quyết vì {why}. Anh/chị nhận lại hồ sơ và văn bản trả lời tại "
-                f"{office_name}; khi đủ điều kiện có thể nộp hồ sơ mới.")
+        return (
+            f"Hồ sơ không được giải quyết vì {why}. Anh/chị nhận lại hồ sơ và văn bản trả lời tại "
+            f"{office_name}; khi đủ điều kiện có thể nộp hồ sơ mới."
+        )
     if status is DossierStatus.FEE_DUE:
         amount = format_money_vi(fee_amount) if fee_amount else "phí, lệ phí theo thông báo"
         if land:
-            return (f"Anh/chị cần nộp {amount} (thuế, lệ phí trước bạ theo thông báo của cơ quan thuế): nộp trực "
-                    f"tuyến trên Cổng Dịch vụ công quốc gia (mục Thanh toán trực tuyến, nhập mã hồ sơ) hoặc tại "
-                    f"ngân hàng ghi trong thông báo, rồi giữ chứng từ để nhận kết quả tại {office_name}.")
-        return (f"Anh/chị cần nộp {amount}: thanh toán trực tuyến trên Cổng Dịch vụ công quốc gia (mục Thanh "
-                f"toán trực tuyến, nhập mã hồ sơ) hoặc nộp trực tiếp tại {office_name}. Kết quả được trả sau "
-                f"khi nộp đủ.")
+            return (
+                f"Anh/chị cần nộp {amount} (thuế, lệ phí trước bạ theo thông báo của cơ quan thuế): nộp trực "
+                f"tuyến trên Cổng Dịch vụ công quốc gia (mục Thanh toán trực tuyến, nhập mã hồ sơ) hoặc tại "
+                f"ngân hàng ghi trong thông báo, rồi giữ chứng từ để nhận kết quả tại {office_name}."
+            )
+        return (
+            f"Anh/chị cần nộp {amount}: thanh toán trực tuyến trên Cổng Dịch vụ công quốc gia (mục Thanh "
+            f"toán trực tuyến, nhập mã hồ sơ) hoặc nộp trực tiếp tại {office_name}. Kết quả được trả sau "
+            f"khi nộp đủ."
+        )
     if status is DossierStatus.SIGNING:
-        return f"Hồ sơ đã thẩm định xong, đang trình lãnh đạo ký. Anh/chị chưa cần làm gì thêm; hẹn trả ngày {due}."
+        return (
+            f"Hồ sơ đã thẩm định xong, đang trình lãnh đạo ký. Anh/chị chưa cần làm gì thêm; "
+            f"hẹn trả ngày {due}."
+        )
     if status is DossierStatus.READY:
-        return (f"Kết quả đã có. Anh/chị mang giấy tiếp nhận hồ sơ và hẹn trả kết quả cùng thẻ căn cước đến "
-                f"{office_name} để nhận ({OFFICE_HOURS_VI}); người nhận thay cần giấy ủy quyền. Nếu đã đăng ký "
-                f"nhận qua bưu chính, bưu điện sẽ giao tận nơi.")
+        return (
+            f"Kết quả đã có. Anh/chị mang giấy tiếp nhận hồ sơ và hẹn trả kết quả cùng thẻ căn cước đến "
+            f"{office_name} để nhận ({OFFICE_HOURS_VI}); người nhận thay cần giấy ủy quyền. Nếu đã đăng ký "
+            f"nhận qua bưu chính, bưu điện sẽ giao tận nơi."
+        )
     if status is DossierStatus.RETURNED:
         return "Hồ sơ đã hoàn tất và kết quả đã được trả. Anh/chị không cần làm gì thêm."
     if status is DossierStatus.OVERDUE:
-        return (f"Hồ sơ đã quá ngày hẹn trả ({due}). Theo quy định, cơ quan giải quyết phải gửi phiếu xin lỗi và "
-                f"hẹn lại ngày trả kết quả; anh/chị có thể liên hệ {office_name} hoặc phản ánh trên Cổng Dịch vụ "
-                f"công quốc gia.")
+        return (
+            f"Hồ sơ đã quá ngày hẹn trả ({due}). Theo quy định, cơ quan giải quyết phải gửi phiếu xin lỗi và "
+            f"hẹn lại ngày trả kết quả; anh/chị có thể liên hệ {office_name} hoặc phản ánh trên Cổng Dịch vụ "
+            f"công quốc gia."
+        )
     if status is DossierStatus.WITHDRAWN:
-        return "Hồ sơ đã được rút theo đề nghị của người nộp. Nếu vẫn cần thực hiện thủ tục, anh/chị nộp hồ sơ mới."
+        return (
+            "Hồ sơ đã được rút theo đề nghị của người nộp. "
+            "Nếu vẫn cần thực hiện thủ tục, anh/chị nộp hồ sơ mới."
+        )
     raise ValueError(status)
 
 
@@ -244,7 +287,9 @@ def load_procedure_names(directory: Optional[Path] = None) -> Dict[str, str]:
         if not path.is_file():
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            # libyaml when present: the pure-Python loader takes ~25 ms per procedure file.
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - safe loader
         except (OSError, yaml.YAMLError) as exc:  # a broken knowledge file must not stop the demo store
             log.warning("cannot read %s: %s", path, exc)
             continue
@@ -272,7 +317,7 @@ def generate_demo_dossiers(
     phone_suffixes = rng.sample(range(1, 1000), len(DossierStatus) * PER_STATUS)
     out: List[Dossier] = []
     index = 0
-    for round_no in range(PER_STATUS):
+    for _ in range(PER_STATUS):
         for status in DossierStatus:
             key = rng.choice(fee_keys if status is DossierStatus.FEE_DUE else keys)
             proc = PROCEDURES[key]
@@ -296,10 +341,12 @@ def generate_demo_dossiers(
 
             # Last change: between receipt and the seed date, during office hours (Vietnam time).
             span = (seed_date - received).days
-            changed_day = received + dt.timedelta(days=rng.randint(0, span) if status is not
-                                                  DossierStatus.RECEIVED else 0)
-            changed_local = dt.datetime.combine(changed_day, dt.time(rng.randint(8, 16), rng.randint(0, 59)),
-                                                VN_TZ)
+            changed_day = received + dt.timedelta(
+                days=rng.randint(0, span) if status is not DossierStatus.RECEIVED else 0
+            )
+            changed_local = dt.datetime.combine(
+                changed_day, dt.time(rng.randint(8, 16), rng.randint(0, 59)), VN_TZ
+            )
             missing: List[str] = []
             fee: Optional[int] = None
             reason: Optional[str] = None
@@ -312,28 +359,37 @@ def generate_demo_dossiers(
             elif status is DossierStatus.REJECTED:
                 reason = rng.choice(REJECT_REASONS)
             prefix = "0900000" if index % 2 == 0 else "0912000"
-            out.append(Dossier(
-                code=code,
-                procedure_key=key,
-                procedure_name=names.get(key, proc.name),
-                status=status,
-                status_label_vi=STATUS_LABELS_VI[status],
-                received_at=received,
-                due_at=due,
-                updated_at=changed_local.astimezone(dt.timezone.utc),
-                office_name=office,
-                next_step_vi=default_next_step(status, office_name=office, due_at=due, missing_documents=missing,
-                                               fee_amount=fee, land=proc.land, reason=reason),
-                applicant_name=_pick_name(rng),
-                applicant_phone=f"{prefix}{phone_suffixes[index]:03d}",
-                missing_documents=missing,
-                fee_amount=fee,
-            ))
+            out.append(
+                Dossier(
+                    code=code,
+                    procedure_key=key,
+                    procedure_name=names.get(key, proc.name),
+                    status=status,
+                    status_label_vi=STATUS_LABELS_VI[status],
+                    received_at=received,
+                    due_at=due,
+                    updated_at=changed_local.astimezone(dt.timezone.utc),
+                    office_name=office,
+                    next_step_vi=default_next_step(
+                        status,
+                        office_name=office,
+                        due_at=due,
+                        missing_documents=missing,
+                        fee_amount=fee,
+                        land=proc.land,
+                        reason=reason,
+                    ),
+                    applicant_name=_pick_name(rng),
+                    applicant_phone=f"{prefix}{phone_suffixes[index]:03d}",
+                    missing_documents=missing,
+                    fee_amount=fee,
+                )
+            )
             index += 1
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _demo_by_status() -> Dict[str, Tuple[str, ...]]:
     grouped: Dict[str, List[str]] = {s.value: [] for s in DossierStatus}
     for d in generate_demo_dossiers():
@@ -347,7 +403,7 @@ def demo_codes(per_status: int = 3) -> Dict[str, List[str]]:
 
 
 def demo_dossier(code: str) -> Optional[Dossier]:
-    """The seeded dossier with ``code`` (fallback procedure names), for tests that need its phone or status."""
+    """The seeded dossier with ``code`` (fallback procedure names), for tests needing its phone or status."""
     for d in generate_demo_dossiers():
         if d.code == code:
             return d

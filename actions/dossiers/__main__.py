@@ -1,0 +1,73 @@
+"""Demo helper for the embedded dossier store.
+
+python -m actions.dossiers codes [--per-status N]     # seeded demo codes per status
+python -m actions.dossiers show CODE [--private]      # what the bot would show
+python -m actions.dossiers set-status CODE STATUS     # change a status (to demo notifications)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Optional, Sequence
+
+from actions.dossiers.model import DossierStatus
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from actions.dossiers.backend import SqliteDossierBackend, make_backend
+    from actions.dossiers.model import render_private_vi, render_public_vi
+    from actions.dossiers.seed import demo_codes
+
+    if args.cmd == "codes":
+        for status, codes in demo_codes(args.per_status).items():
+            print(f"{status:20} {' '.join(codes)}")
+        return 0
+    backend = make_backend()
+    try:
+        if args.cmd == "show":
+            d = await backend.get(args.code)
+            if d is None:
+                print("không tìm thấy hồ sơ", file=sys.stderr)
+                return 1
+            print(render_private_vi(d) if args.private else render_public_vi(d))
+            return 0
+        if not isinstance(backend, SqliteDossierBackend):
+            print(
+                "set-status works on the embedded SQLite store only (DOSSIER_API_URL is set)", file=sys.stderr
+            )
+            return 2
+        d = await backend.set_status(args.code, args.status)
+        if d is None:
+            print("không tìm thấy hồ sơ", file=sys.stderr)
+            return 1
+        print(f"{d.code}: {d.status.value} ({d.status_label_vi}) at {d.updated_at.isoformat()}")
+        return 0
+    finally:
+        await backend.close()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m actions.dossiers")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    codes = sub.add_parser("codes", help="seeded demo codes per status")
+    codes.add_argument("--per-status", type=int, default=3)
+    show = sub.add_parser("show", help="show a dossier as the bot would")
+    show.add_argument("code")
+    show.add_argument("--private", action="store_true", help="include the personal details (after proof)")
+    setst = sub.add_parser("set-status", help="change a dossier's status (embedded store)")
+    setst.add_argument("code")
+    setst.add_argument("status", choices=[s.value for s in DossierStatus])
+    from actions.dossiers.backend import BackendUnavailable
+
+    try:
+        return asyncio.run(_run(parser.parse_args(argv)))
+    except BackendUnavailable as exc:
+        print(f"dossier backend unavailable: {exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
