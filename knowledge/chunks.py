@@ -101,17 +101,20 @@ def section_texts(p: Procedure) -> Dict[str, str]:
 
 
 def procedure_chunks(p: Procedure, *, lines: bool = True) -> List[Chunk]:
-    """All chunks of one procedure (section chunks, then one per alias / example line when ``lines``)."""
+    """All chunks of one procedure: the section chunks, then one per distinct name/alias line when ``lines``.
+
+    Example questions stay inside the general chunk only: as separate lines they match the question's form
+    ("... cần giấy tờ gì") more than its topic, which measurably hurt the dense ranking.
+    """
     chunks = [Chunk(f"{p.key}#{kind}", p.key, kind, text) for kind, text in section_texts(p).items()]
     if lines:
         seen = set()
-        for kind, values in (("alias", [p.name] + p.aliases), ("example", p.examples)):
-            for i, value in enumerate(values):
-                norm = " ".join(value.lower().split())
-                if norm in seen:
-                    continue
-                seen.add(norm)
-                chunks.append(Chunk(f"{p.key}#{kind}{i}", p.key, kind, value.strip()))
+        for i, value in enumerate([p.name] + p.aliases):
+            norm = " ".join(value.lower().split())
+            if norm in seen:
+                continue
+            seen.add(norm)
+            chunks.append(Chunk(f"{p.key}#alias{i}", p.key, "alias", value.strip()))
     return chunks
 
 

@@ -22,11 +22,17 @@ log = logging.getLogger(__name__)
 BUILTIN_PREFIX = "builtin:"
 BUILTINS = {"multilingual-e5-small"}
 E5_PREFIXES = ("query: ", "passage: ")
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
 
 
-def quiet_libraries() -> None:
-    """Silence transformers / hub progress bars and advisory warnings (they would go to the console)."""
+def quiet_libraries(offline: bool = False) -> None:
+    """Silence transformers / hub progress bars and advisory warnings (they would go to the console).
+
+    ``offline`` also keeps huggingface_hub from trying the network; it must be set before the hub is imported.
+    """
+    if offline:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -109,14 +115,13 @@ class Embedder:
         return self._model
 
     def _load(self):
-        quiet_libraries()
+        builtin = self.model_name.startswith(BUILTIN_PREFIX)
+        # a local directory never needs a hub (unreachable here, and slow to time out)
+        quiet_libraries(offline=builtin or Path(self.model_name).exists())
         import torch
 
         torch.set_num_threads(self.threads)
-        path = prepare_model(self.model_name, self.models_dir) if self.model_name.startswith(BUILTIN_PREFIX) \
-            else self.model_name
-        if Path(path).exists():  # a local directory: never ask a hub (unreachable here, slow to time out)
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        path = prepare_model(self.model_name, self.models_dir) if builtin else self.model_name
         from sentence_transformers import SentenceTransformer
 
         log.info("loading embedding model %s", path)

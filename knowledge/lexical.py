@@ -32,9 +32,13 @@ def content_words(text: str) -> List[str]:
 
 
 class BM25:
-    """Okapi BM25 over a fixed list of documents; scores every document for a query."""
+    """Okapi BM25 over a fixed list of documents; scores every document for a query.
 
-    def __init__(self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75, bigrams: bool = True):
+    ``b`` is low (0.3) because chunks range from 2-word aliases to long sections: full length normalisation
+    lets short lines that share only question words ("... ở đâu") outrank the section that names the topic.
+    """
+
+    def __init__(self, documents: Sequence[str], k1: float = 1.2, b: float = 0.3, bigrams: bool = True):
         self.k1, self.b, self.bigrams = k1, b, bigrams
         self.n_docs = len(documents)
         doc_terms = [Counter(tokens(d, bigrams)) for d in documents]

@@ -88,14 +88,15 @@ def fuse(lex: np.ndarray, dense: np.ndarray, weights: FusionWeights) -> np.ndarr
             r[np.argsort(-x, kind="stable")] = np.arange(1, len(x) + 1)
             return r
         return weights.lexical / (weights.rrf_k + ranks(lex)) + weights.dense / (weights.rrf_k + ranks(dense))
-    lmax = float(lex.max()) if len(lex) else 0.0
-    lex_n = lex / lmax if lmax > 0 else np.zeros_like(lex)
-    if len(dense):
-        lo, hi = float(np.median(dense)), float(dense.max())
-        dense_n = np.clip((dense - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(dense)
-    else:
-        dense_n = dense
-    return weights.lexical * lex_n + weights.dense * dense_n
+    return weights.lexical * standardize(lex) + weights.dense * standardize(dense)
+
+
+def standardize(x: np.ndarray) -> np.ndarray:
+    """(x - mean) / std over the candidate procedures: how much each one stands out (0 when all are equal)."""
+    if len(x) < 2:
+        return np.zeros_like(x, dtype=np.float64)
+    std = float(np.std(x))
+    return (x - float(np.mean(x))) / std if std > 1e-12 else np.zeros_like(x, dtype=np.float64)
 
 
 class Searcher:

@@ -331,7 +331,9 @@ def _numeric_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
             found = _recent_day_month(today, day, month)
         else:
             found = _upcoming_day_month(today, day, month)
-        yield _Candidate(m.start(), m.end(), DATE, found.isoformat() if found else None, found is None, "day")
+        # "hôm" only says the day is past: like khoảng/lúc it stays outside the span ("nộp hôm [25/11]")
+        start = m.start("d") if pre == "hom" else m.start()
+        yield _Candidate(start, m.end(), DATE, found.isoformat() if found else None, found is None, "day")
 
 
 def _day_month_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
@@ -352,7 +354,8 @@ def _day_month_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:
             found = _recent_day_month(today, day, month)
         else:
             found = _upcoming_day_month(today, day, month)
-        yield _Candidate(m.start(), m.end(), DATE, found.isoformat() if found else None, found is None, "day")
+        start = m.start("d") if pre == "hom" else m.start()
+        yield _Candidate(start, m.end(), DATE, found.isoformat() if found else None, found is None, "day")
 
 
 def _day_only_dates(ctx: _Context, today: _dt.date) -> Iterator[_Candidate]:

@@ -16,6 +16,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
+    INTENT,
     ENTITY_ATTRIBUTE_CONFIDENCE,
     ENTITY_ATTRIBUTE_END,
     ENTITY_ATTRIBUTE_START,
@@ -28,6 +29,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from nlu.datetime_vi import find_datetimes
 from nlu.patterns import PATTERN_TYPES, find_pattern_entities
+from nlu.textnorm import fold
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,14 @@ def _entity(
     return result
 
 
+def _is_explicit_date(entity: Dict[Text, Any]) -> bool:
+    """A calendar date written out (15/12, ngày 5 tháng 1, Tết) rather than a relative word (mai, tối nay)."""
+    if entity[ENTITY_ATTRIBUTE_TYPE] != "date":
+        return False
+    text = fold(str(entity.get(ENTITY_ATTRIBUTE_VALUE) or ""))
+    return any(ch.isdigit() for ch in text) or "tet" in text.split()
+
+
 def _overlaps(entity: Dict[Text, Any], spans: List[Tuple[int, int]]) -> bool:
     """True when a (possibly malformed) entity dict overlaps any span."""
     try:
@@ -117,6 +127,10 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
             "extract_datetimes": True,
             # Dates are resolved relative to "now" in this time zone.
             "timezone": "Asia/Ho_Chi_Minh",
+            # Intents whose messages carry dates and times as answers (booking, moving, a bare reply). In other
+            # messages only explicit calendar dates are entities: "tối nay xem phim gì" or "mai tính tiếp" use
+            # time words in passing, and a slot must not pick them up.
+            "datetime_intents": ["book_appointment", "cancel_appointment", "inform"],
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
@@ -158,6 +172,9 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
             datetimes=bool(self.component_config.get("extract_datetimes", True)),
             timezone=self.component_config.get("timezone"),
         )
+        intent = (message.get(INTENT) or {}).get("name")
+        if intent and intent not in (self.component_config.get("datetime_intents") or []):
+            ours = [e for e in ours if e[ENTITY_ATTRIBUTE_TYPE] not in ("date", "time") or _is_explicit_date(e)]
         spans = [(e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END]) for e in ours]
         kept = []
         for entity in message.get(ENTITIES) or []:

@@ -57,11 +57,13 @@ _PHONE_RE = re.compile(
 _PHONE_CLEAN = re.compile(r"(?:\+|00)?84(?:\(0\))?([35789]\d{8})|0([35789]\d{8})")
 
 # --- 12-digit personal identification numbers --------------------------------------------------
+# The first three digits are a province code (001-096), so a real ID number starts with 0; other
+# 12-digit runs (bank accounts) are left alone.
 _ID_RE = re.compile(
-    r"(?<!\d)(?:\d{12}"
-    r"|(?P<g3>\d{3}(?P<s3>[ .\-])\d{3}(?P=s3)\d{3}(?P=s3)\d{3})"
-    r"|(?P<g4>\d{4}(?P<s4>[ .\-])\d{4}(?P=s4)\d{4})"
-    r"|(?P<g6>\d{6}(?P<s6>[ .\-])\d{6}))(?!\d)"
+    r"(?<!\d)(?:0\d{11}"
+    r"|(?P<g3>0\d{2}(?P<s3>[ .\-])\d{3}(?P=s3)\d{3}(?P=s3)\d{3})"
+    r"|(?P<g4>0\d{3}(?P<s4>[ .\-])\d{4}(?P=s4)\d{4})"
+    r"|(?P<g6>0\d{5}(?P<s6>[ .\-])\d{6}))(?!\d)"
 )
 _DIGIT_SEP_AFTER = re.compile(r"[ .\-]\d")
 
@@ -133,7 +135,7 @@ def normalize_phone(text: str) -> Optional[str]:
 
 
 def normalize_id_number(text: str) -> Optional[str]:
-    """12-digit personal identification number without separators, or None when invalid."""
+    """12-digit personal identification number (starts with 0) without separators, or None when invalid."""
     if not isinstance(text, str):
         return None
     folded, _ = fold_with_spans(text.strip())

@@ -111,7 +111,9 @@ def test_id_numbers(typed):
     assert found(f"số định danh {typed}.") == [("id_number", typed, "001203004567")]
 
 
-@pytest.mark.parametrize("text", ["0012030045678", "00120300456", "001 203 004 567 8", "1 001 203 004 567"])
+@pytest.mark.parametrize(
+    "text", ["0012030045678", "00120300456", "001 203 004 567 8", "1 001 203 004 567", "123456789012"]
+)
 def test_not_id_numbers(text):
     assert [e for e in find_pattern_entities(text) if e.entity == "id_number"] == []
 
