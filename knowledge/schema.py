@@ -85,16 +85,14 @@ class DocumentItem:
     when: str = ""
     status: str = ""       # empty: inherits the section's status
 
-    def line(self) -> str:
-        """The item as one readable line."""
-        parts = [self.name]
-        if self.count:
-            parts.append(f"({self.count})")
-        text = " ".join(parts)
+    def line(self, notes: bool = True) -> str:
+        """The item as one readable line (without its notes when ``notes`` is False)."""
+        text = self.name + (f" ({self.count})" if self.count else "")
         if self.when:
-            text += f" - trường hợp {self.when}" if not self.when.lower().startswith(("trường hợp", "nếu", "khi")) \
-                else f" - {self.when}"
-        if self.notes:
+            when = self.when[0].lower() + self.when[1:] if self.when[1:2].islower() else self.when
+            text += f" - {when}" if when.startswith(("trường hợp", "nếu", "khi", "chỉ khi")) \
+                else f" - trường hợp {when}"
+        if notes and self.notes:
             text += f"; {self.notes}"
         return text
 
@@ -601,8 +599,10 @@ def load_holidays(path: Path, errors: List[str], base: Optional[Path] = None) ->
         if not isinstance(raw, dict):
             err.add(p, "must be a mapping {date, name}")
             continue
-        for extra in sorted(set(raw) - {"date", "name"}):
+        for extra in sorted(set(raw) - {"date", "name", "status", "verified_by", "verified_at"}):
             err.add(f"{p}.{extra}", "unknown field")
+        if "status" in raw:
+            _check_status(raw, p, err)
         day = _date_text(raw.get("date"))
         if day is None:
             err.add(f"{p}.date", f"{raw.get('date')!r} is not a date YYYY-MM-DD")

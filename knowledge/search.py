@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,7 @@ from .config import Config, FusionWeights, load_config
 from .decline import DeclineModel, Features
 from .embeddings import Embedder
 from .index import DenseIndex, ensure_index, set_faiss_threads
-from .lexical import BM25, content_words
+from .lexical import BM25, accented_vocabulary, content_words, query_tokens
 from .schema import KnowledgeBase, Procedure, load_knowledge_base
 
 log = logging.getLogger(__name__)
@@ -80,15 +81,29 @@ def _group_max(values: np.ndarray, groups: np.ndarray, n_groups: int) -> Tuple[n
     return best, arg
 
 
-def fuse(lex: np.ndarray, dense: np.ndarray, weights: FusionWeights) -> np.ndarray:
-    """Fuse per-procedure lexical and dense scores (normalised-score or reciprocal-rank fusion)."""
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks, best (largest) first."""
+    r = np.empty(len(x))
+    r[np.argsort(-x, kind="stable")] = np.arange(1, len(x) + 1)
+    return r
+
+
+def fuse(lex: np.ndarray, dense: np.ndarray, weights: FusionWeights,
+         alias: Optional[np.ndarray] = None) -> np.ndarray:
+    """Fuse per-procedure lexical and dense scores, plus the alias-match bonus when given.
+
+    "score": weighted sum of standard scores (how much each procedure stands out in each half) + alias bonus;
+    "rrf": weighted reciprocal-rank fusion, the alias match being a third ranking.
+    """
     if weights.method == "rrf":
-        def ranks(x: np.ndarray) -> np.ndarray:
-            r = np.empty(len(x))
-            r[np.argsort(-x, kind="stable")] = np.arange(1, len(x) + 1)
-            return r
-        return weights.lexical / (weights.rrf_k + ranks(lex)) + weights.dense / (weights.rrf_k + ranks(dense))
-    return weights.lexical * standardize(lex) + weights.dense * standardize(dense)
+        out = weights.lexical / (weights.rrf_k + _ranks(lex)) + weights.dense / (weights.rrf_k + _ranks(dense))
+        if alias is not None and weights.alias:
+            out = out + weights.alias * (alias > 0) / (weights.rrf_k + _ranks(alias))
+        return out
+    out = weights.lexical * standardize(lex) + weights.dense * standardize(dense)
+    if alias is not None and weights.alias:
+        out = out + weights.alias * alias
+    return out
 
 
 def standardize(x: np.ndarray) -> np.ndarray:
@@ -113,7 +128,8 @@ class Searcher:
         self._dense: Optional[DenseIndex] = None
         self._keys: List[str] = []
         self._chunk_group: Optional[np.ndarray] = None
-        self._aliases: Dict[str, List[List[str]]] = {}
+        self._ident: Optional[Dict[str, List[List[Tuple[str, float]]]]] = None
+        self._accented: Dict[str, Dict[str, set]] = {}
         self.build_stats = None
 
     # ------------------------------------------------------------------------------------------- lazy parts
@@ -122,8 +138,9 @@ class Searcher:
         """The loaded knowledge base (validation errors are logged, valid procedures still served)."""
         if self._kb is None:
             self._kb = load_knowledge_base(self.cfg.kb_dir)
-            for e in self._kb.errors:
-                log.warning("knowledge base: %s", e)
+            if self._kb.errors:
+                log.warning("the knowledge base has %d validation problem(s) (first: %s); "
+                            "run `python -m knowledge validate`", len(self._kb.errors), self._kb.errors[0])
         return self._kb
 
     @property
@@ -143,8 +160,6 @@ class Searcher:
             self._keys = sorted(self.kb.procedures) + [OOS_KEY]
             pos = {k: i for i, k in enumerate(self._keys)}
             self._chunk_group = np.array([pos[c.key] for c in chunks], dtype=np.int64)
-            self._aliases = {k: [canonical_words(a) for a in [p.name] + p.aliases]
-                             for k, p in self.kb.procedures.items()}
         return self._chunks
 
     @property
@@ -187,19 +202,43 @@ class Searcher:
         out[np.isnan(out)] = floor
         return out
 
-    def _alias_match(self, key: str, qwords: Sequence[str]) -> float:
-        """Best share of an alias's syllables found in the question (1.0 = an alias appears whole)."""
+    def _identity(self) -> Dict[str, List[List[Tuple[str, float]]]]:
+        """Per procedure, each name/alias as [(syllable, specificity)]; specificity is 1 for a syllable used by the
+        names of one procedure only and falls to 0 for syllables every procedure's names use ("đăng", "ký")."""
+        if self._ident is None:
+            procs = self.kb.procedures
+            names = {k: [p.name] + p.aliases for k, p in procs.items()}
+            df: Dict[str, int] = {}
+            for aliases in names.values():
+                for w in {w for a in aliases for w in canonical_words(a)}:
+                    df[w] = df.get(w, 0) + 1
+            n = max(len(procs), 2)
+            spec = {w: math.log(n / d) / math.log(n) for w, d in df.items()}
+            self._ident = {k: [[(w, spec[w]) for w in canonical_words(a)] for a in aliases]
+                           for k, aliases in names.items()}
+            self._accented = {k: accented_vocabulary(aliases + procs[k].examples) for k, aliases in names.items()}
+        return self._ident
+
+    def _alias_scores(self, query: str) -> np.ndarray:
+        """alias_match of every procedure, in key order."""
+        return np.array([self._alias_match(k, query) for k in self._keys[:-1]], dtype=np.float64)
+
+    def _alias_match(self, key: str, query: str) -> float:
+        """How completely the question names the procedure: the best specificity-weighted share of one alias's
+        syllables found in the question, an accented question word counting only when it is the procedure's own
+        spelling ("vàng" does not match "tạm vắng")."""
+        aliases = self._identity().get(key, [])
+        qtokens = query_tokens(query)
+        own = self._accented.get(key, {})
+        qwords = [w if acc is None or acc in own.get(w, {acc}) else "\0" + w for w, acc in qtokens]
         qset = set(qwords)
-        qtext = " " + " ".join(qwords) + " "
         best = 0.0
-        for alias in self._aliases.get(key, []):
-            if not alias:
+        for alias in aliases:
+            total = sum(v for _, v in alias)
+            if total <= 0:
                 continue
-            if " " + " ".join(alias) + " " in qtext:
-                return 1.0
-            content = [w for w in alias if w not in ("lam", "dang", "ky", "xin", "cap", "giay", "cho")] or alias
-            share = sum(1 for w in content if w in qset) / len(content)
-            best = max(best, share)
+            found = sum(v for w, v in alias if w in qset)
+            best = max(best, found / total)
         return best
 
     def search(self, query: str, k: int = 5, mode: Optional[str] = None) -> SearchResult:
@@ -224,7 +263,8 @@ class Searcher:
         elif mode == "dense":
             fused = fuse(np.zeros(oos), dense_best[procs], FusionWeights(lexical=0.0, dense=1.0))
         else:
-            fused = fuse(lex_best[procs], dense_best[procs], self.cfg.fusion)
+            alias = self._alias_scores(query) if self.cfg.fusion.alias else None
+            fused = fuse(lex_best[procs], dense_best[procs], self.cfg.fusion, alias)
         # ties (e.g. nothing matched lexically) are broken by the other half
         tiebreak = 1e-6 * (dense_best[procs] if mode != "dense" else lex_best[procs])
         order = np.argsort(-(fused + tiebreak), kind="stable")
@@ -255,11 +295,12 @@ class Searcher:
         f = Features()
         f.n_words = float(len(words))
         f.fused_margin = float(fused[top] - fused[second])
-        f.alias_match = self._alias_match(top_key, qwords)
+        f.alias_match = self._alias_match(top_key, query)
         if mode != "dense":
             f.lex_top = float(lex_best[top])
             f.lex_bg = float(lex_best[oos])
             f.lex_margin = float(lex_best[top] - lex_best[second])
+            f.lex_z = float(standardize(lex_best[:oos])[top])
             f.cov_top = self.bm25.coverage(query, top_chunks.tolist()) if words else 0.0
             f.cov_kb = self.bm25.coverage(query) if words else 0.0
         if mode != "bm25":
@@ -269,6 +310,7 @@ class Searcher:
             f.dense_margin = float(ranked[0] - ranked[1]) if len(ranked) > 1 else 0.0
             f.dense_bg = float(dense_best[oos])
             f.dense_vs_bg = float(dense_best[top] - dense_best[oos])
+            f.dense_z = float(standardize(dense_best[:oos])[top])
         return f
 
 

@@ -145,3 +145,19 @@ def test_create_via_rasa_signature(tmp_path):
     ext.process([message])
     assert [t.text for t in message.get("text_tokens")][:2] == ["chiều", "mai"]
     assert [e["entity"] for e in message.get("entities")] == ["time", "date"]
+
+
+def _with_intent(extractor, text, intent):
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9}})
+    extractor.process([message])
+    return [(e["value"], e["entity"]) for e in message.get("entities")]
+
+
+def test_relative_time_words_only_where_dates_are_answers(extractor):
+    assert _with_intent(extractor, "đặt lịch sáng mai", "book_appointment") == [("sáng", "time"), ("mai", "date")]
+    assert _with_intent(extractor, "tối nay xem phim gì hay", "out_of_scope") == []
+    assert _with_intent(extractor, "thôi để mai tính tiếp", "goodbye") == []
+    # explicit calendar dates stay entities whatever the intent
+    assert _with_intent(extractor, "hồ sơ nộp hôm 25/11 đến đâu rồi", "check_dossier") == [("25/11", "date")]
+    assert _with_intent(extractor, "phường có làm việc tết dương lịch không", "ask_office") == \
+        [("tết dương lịch", "date")]
