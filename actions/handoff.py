@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
@@ -107,7 +107,9 @@ class ActionHandoff(Action):
         await db.run_sync(record_handoff, tracker.sender_id, channel, reason,
                           tracker.latest_message.get("text"))
         dispatcher.utter_message(text=handoff_message())
-        return [SlotSet("fallback_count", 0.0), ConversationPaused()]
+        # A form in progress (e.g. asking a dossier code) ends: the officer takes the conversation from here.
+        stop_form = [ActiveLoop(None), SlotSet("requested_slot", None)] if tracker.active_loop_name else []
+        return stop_form + [SlotSet("fallback_count", 0.0), ConversationPaused()]
 
 
 class ActionFallback(Action):

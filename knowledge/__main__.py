@@ -38,7 +38,7 @@ def _stdout_to_stderr() -> Iterator[TextIO]:
 # ----------------------------------------------------------------------------------------------- commands
 def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     """Answer questions (JSON or the composed answer)."""
-    from .compose import compose, compose_decline
+    from .compose import respond
 
     cfg = _config(args)
     if args.batch:
@@ -57,11 +57,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             out.write(json.dumps(result.to_json(verbose=args.verbose), ensure_ascii=False) + "\n")
             out.flush()
             continue
-        kb = searcher.kb.procedures
-        if result.declined or not result.results:
-            answer = compose_decline([kb[h.key] for h in result.results[:3]])
-        else:
-            answer = compose(kb[result.results[0].key], result.aspect)
+        answer = respond(result, searcher.kb.procedures)
         if len(questions) > 1:
             out.write(f"? {q}\n")
         out.write(answer.text + "\n")

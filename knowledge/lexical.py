@@ -11,10 +11,10 @@ from nlu.textnorm import SHORTHAND, canonical_words, fold, has_diacritics, nfc, 
 
 # Folded function words and chat particles: they carry no topic, so they do not count in query coverage.
 STOPWORDS: FrozenSet[str] = frozenset("""
-a ah a ak ad admin anh chi em minh toi to tui ban mk ng nguoi oi nhe nha nhen voi vay the thi la ma va hay hoac
+a ah ak ad admin anh chi em minh toi to tui ban mk ng nguoi oi nhe nha nhen voi vay the thi la ma va hay hoac
 co khong ko k duoc dc roi chua nua cung da dang se can phai muon hoi cho xin giup lam gi nao sao bao nhieu
 may khi o tai den di ve tu trong ngoai cua nay do kia ay vao ra len xuong thoi luon ngay mot hai cac nhung
-nhu theo de ra sau truoc gio bay u uh ok cam on ho ah ha huhu vs ak the_nao a_oi
+nhu theo de sau truoc gio bay u uh ok cam on ho ha huhu vs
 """.split())
 
 
@@ -98,17 +98,3 @@ class BM25:
                 ids, weights = posting
                 out[ids] += self.idf(term) * weights
         return out
-
-    def coverage(self, query: str, vocabulary_of: Sequence[int] = ()) -> float:
-        """IDF-weighted share of the query's content syllables found in the corpus (or in the given documents)."""
-        words = set(content_words(query))
-        if not words:
-            return 0.0
-        total = sum(self.idf(w) for w in words)
-        if vocabulary_of:
-            allowed = set(vocabulary_of)
-            found = sum(self.idf(w) for w in words
-                        if w in self._postings and allowed.intersection(self._postings[w][0].tolist()))
-        else:
-            found = sum(self.idf(w) for w in words if w in self.df)
-        return found / total if total else 0.0

@@ -15,7 +15,7 @@ import yaml
 
 STATUSES = ("sourced", "verified", "unconfirmed")
 OFFICE_KINDS_SUBMIT = ("commune", "commune_police", "hcc_center", "province_police", "other")
-OFFICE_KINDS = ("commune", "hcc_center")
+OFFICE_KINDS = ("commune", "commune_police", "hcc_center")
 ONLINE_LEVELS = ("full", "partial", "none", "unknown")
 PORTALS = ("dichvucong", "vneid", "bocongan", "province")
 POSTAL = ("yes", "no", "unknown")
@@ -93,7 +93,7 @@ class DocumentItem:
             text += f" - {when}" if when.startswith(("trường hợp", "nếu", "khi", "chỉ khi")) \
                 else f" - trường hợp {when}"
         if notes and self.notes:
-            text += f"; {self.notes}"
+            text += (". " if self.notes[:1].isupper() else "; ") + self.notes
         return text
 
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from nlu.textnorm import canonical, canonical_words
+from nlu.textnorm import canonical_words
 
 from .aspects import detect_aspect
 from .background import OOS_KEY, background_texts
@@ -131,11 +131,16 @@ class Searcher:
         self._ident: Optional[Dict[str, List[List[Tuple[str, float]]]]] = None
         self._accented: Dict[str, Dict[str, set]] = {}
         self.build_stats = None
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------------------------------- lazy parts
     @property
     def kb(self) -> KnowledgeBase:
         """The loaded knowledge base (validation errors are logged, valid procedures still served)."""
+        with self._lock:
+            return self._load_kb()
+
+    def _load_kb(self) -> KnowledgeBase:
         if self._kb is None:
             self._kb = load_knowledge_base(self.cfg.kb_dir)
             if self._kb.errors:
@@ -153,6 +158,10 @@ class Searcher:
     @property
     def chunks(self) -> List[Chunk]:
         """Procedure chunks followed by the out-of-scope anchors."""
+        with self._lock:
+            return self._build_chunks()
+
+    def _build_chunks(self) -> List[Chunk]:
         if self._chunks is None:
             chunks = build_chunks(self.kb.procedures)
             chunks += [Chunk(f"{OOS_KEY}#bg{i}", OOS_KEY, "background", t) for i, t in enumerate(background_texts())]
@@ -171,6 +180,10 @@ class Searcher:
 
     def dense_index(self, rebuild: bool = False, allow_model_change: bool = False) -> DenseIndex:
         """The dense index, built or refreshed incrementally when missing or stale."""
+        with self._lock:
+            return self._dense_index(rebuild, allow_model_change)
+
+    def _dense_index(self, rebuild: bool, allow_model_change: bool) -> DenseIndex:
         if self._dense is None or rebuild:
             self._dense, self.build_stats = ensure_index(
                 self.cfg.index_dir, self.chunks, self.embedder, kb_version=self.kb.version,
@@ -265,10 +278,10 @@ class Searcher:
         else:
             alias = self._alias_scores(query) if self.cfg.fusion.alias else None
             fused = fuse(lex_best[procs], dense_best[procs], self.cfg.fusion, alias)
-        # ties (e.g. nothing matched lexically) are broken by the other half
+        # ties (e.g. nothing matched lexically) are broken by the other half; the reported chunk is the lexical
+        # one when it is a strong match, else the closest by meaning
         tiebreak = 1e-6 * (dense_best[procs] if mode != "dense" else lex_best[procs])
         order = np.argsort(-(fused + tiebreak), kind="stable")
-        qwords = canonical_words(query)
         hits: List[Hit] = []
         for gi in order[:k]:
             key = self._keys[gi]
@@ -279,18 +292,17 @@ class Searcher:
             c = chunks[ci]
             hits.append(Hit(key, proc.name, float(fused[gi]), c.id, c.kind, c.text, float(lex_best[gi]),
                             float(dense_best[gi])))
-        feats = self._features(query, qwords, order, fused, lex_best, dense_best, oos, mode)
+        feats = self._features(query, order, fused, lex_best, dense_best, oos, mode)
         declined, reason = self.decline_model.decide(feats, mode)
         return SearchResult(query, declined, reason, aspect, hits, mode, asdict(feats),
                             (time.perf_counter() - start) * 1000)
 
-    def _features(self, query: str, qwords: Sequence[str], order: np.ndarray, fused: np.ndarray,
+    def _features(self, query: str, order: np.ndarray, fused: np.ndarray,
                   lex_best: np.ndarray, dense_best: np.ndarray, oos: int, mode: str) -> Features:
         """Decline features of the top-ranked procedure."""
         top = int(order[0])
         second = int(order[1]) if len(order) > 1 else top
         top_key = self._keys[top]
-        top_chunks = np.nonzero(self._chunk_group == top)[0]
         words = content_words(query)
         f = Features()
         f.n_words = float(len(words))
@@ -301,8 +313,6 @@ class Searcher:
             f.lex_bg = float(lex_best[oos])
             f.lex_margin = float(lex_best[top] - lex_best[second])
             f.lex_z = float(standardize(lex_best[:oos])[top])
-            f.cov_top = self.bm25.coverage(query, top_chunks.tolist()) if words else 0.0
-            f.cov_kb = self.bm25.coverage(query) if words else 0.0
         if mode != "bm25":
             ranked = np.sort(dense_best[:oos])[::-1]
             f.dense_top = float(dense_best[top])
@@ -311,14 +321,11 @@ class Searcher:
             f.dense_bg = float(dense_best[oos])
             f.dense_vs_bg = float(dense_best[top] - dense_best[oos])
             f.dense_z = float(standardize(dense_best[:oos])[top])
+        if mode == "hybrid":
+            f.agree = float(int(np.argmax(lex_best[:oos])) == int(np.argmax(dense_best[:oos])) == top)
         return f
 
 
 def make_searcher(**overrides) -> Searcher:
     """A Searcher for the configuration from the environment plus overrides."""
     return Searcher(load_config(**overrides))
-
-
-def warn(message: str) -> None:
-    """A message on stderr."""
-    print(message, file=sys.stderr)

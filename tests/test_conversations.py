@@ -26,3 +26,39 @@ def test_there_are_at_least_thirty_stories() -> None:
     """The issue asks for at least 30 conversation tests."""
     count = sum(p.read_text(encoding="utf-8").count("- story:") for p in (REPO / "tests" / "stories").glob("*.yml"))
     assert count >= 30
+
+
+def _story_messages():
+    """(text, intent, entity spans) of every user turn with text in tests/stories."""
+    import yaml
+
+    from nlu.evaluate import Example
+
+    out = []
+    for path in sorted((REPO / "tests" / "stories").glob("*.yml")):
+        for story in yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]:
+            for step in story["steps"]:
+                text = (step.get("user") or "").strip()
+                if text and not text.startswith("/"):
+                    out.append((story["story"], text, step["intent"]))
+    return out
+
+
+def test_story_messages_are_understood(trained_model: Path) -> None:
+    """`rasa test core` replays the labelled intents; this checks the model reads the story texts the same way."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader  # noqa: F401 (entity markup)
+    from rasa.shared.nlu.training_data.entities_parser import find_entities_in_training_example, replace_entities
+
+    agent = Agent.load(str(trained_model))
+    wrong = []
+    for story, marked, intent in _story_messages():
+        text = replace_entities(marked)
+        gold = {(e["start"], e["end"], e["entity"]) for e in find_entities_in_training_example(marked)}
+        parsed = asyncio.run(agent.parse_message(text))
+        got = {(e["start"], e["end"], e["entity"]) for e in parsed["entities"]}
+        if parsed["intent"]["name"] != intent or got != gold:
+            wrong.append(f"{story}: {text!r} -> {parsed['intent']['name']} {sorted(got)} (want {intent} {sorted(gold)})")
+    assert not wrong, "\n".join(wrong)

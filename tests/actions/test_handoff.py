@@ -92,3 +92,12 @@ def test_holiday_is_skipped():
     holiday = dt.date(2026, 12, 1)
     monday_evening = dt.datetime(2026, 11, 30, 18, 0, tzinfo=TZ)
     assert next_opening(monday_evening, [holiday]) == dt.datetime(2026, 12, 2, 8, 0, tzinfo=TZ)
+
+
+async def test_handoff_during_a_form_ends_the_form():
+    from rasa_sdk.events import ActiveLoop
+
+    tracker = make_tracker("cho gặp cán bộ", intent="human_handoff", active_loop="dossier_form")
+    events = await handoff.ActionHandoff().run(CollectingDispatcher(), tracker, {})
+    assert events == [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("fallback_count", 0.0),
+                      ConversationPaused()]
