@@ -31,6 +31,12 @@ def content_words(text: str) -> List[str]:
     return [w for w in canonical_words(text) if w not in STOPWORDS]
 
 
+def identity_words(alias: str) -> List[str]:
+    """Canonical syllables of a procedure name or alias without function words (all of them if nothing is left)."""
+    words = canonical_words(alias)
+    return [w for w in words if w not in STOPWORDS] or words
+
+
 def query_tokens(text: str) -> List[Tuple[str, Optional[str]]]:
     """(folded syllable, accented lower-case spelling or None) for each canonical syllable of ``text``.
 
@@ -49,12 +55,22 @@ def query_tokens(text: str) -> List[Tuple[str, Optional[str]]]:
 
 
 def accented_vocabulary(texts: Sequence[str]) -> Dict[str, Set[str]]:
-    """folded syllable -> the accented spellings used for it in ``texts``."""
+    """folded syllable -> the spellings used for it in the texts written with diacritics.
+
+    In such a text an unmarked word is a real spelling too ("mua" in "mua bán" is not "mưa"); texts written
+    without any diacritics tell nothing about spelling and are skipped.
+    """
     vocab: Dict[str, Set[str]] = {}
     for text in texts:
-        for folded, accented in query_tokens(text):
-            if accented is not None:
-                vocab.setdefault(folded, set()).add(accented)
+        if not has_diacritics(text):
+            continue
+        for _, _, word in word_spans(nfc(text)):
+            lowered = word.lower()
+            if lowered in SHORTHAND:
+                continue
+            folded = fold(lowered)
+            if " " not in folded:
+                vocab.setdefault(folded, set()).add(lowered)
     return vocab
 
 

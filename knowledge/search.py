@@ -19,7 +19,7 @@ from .config import Config, FusionWeights, load_config
 from .decline import DeclineModel, Features
 from .embeddings import Embedder
 from .index import DenseIndex, ensure_index, set_faiss_threads
-from .lexical import BM25, accented_vocabulary, content_words, query_tokens
+from .lexical import BM25, accented_vocabulary, content_words, identity_words, query_tokens
 from .schema import KnowledgeBase, Procedure, load_knowledge_base
 
 log = logging.getLogger(__name__)
@@ -217,18 +217,19 @@ class Searcher:
 
     def _identity(self) -> Dict[str, List[List[Tuple[str, float]]]]:
         """Per procedure, each name/alias as [(syllable, specificity)]; specificity is 1 for a syllable used by the
-        names of one procedure only and falls to 0 for syllables every procedure's names use ("đăng", "ký")."""
+        names of one procedure only and falls to 0 for syllables every procedure's names use ("đăng", "ký").
+        Function words are left out ("sang ten so hong" must not be named by "không" via the shorthand "hong")."""
         if self._ident is None:
             procs = self.kb.procedures
             names = {k: [p.name] + p.aliases for k, p in procs.items()}
+            words = {k: [identity_words(a) for a in aliases] for k, aliases in names.items()}
             df: Dict[str, int] = {}
-            for aliases in names.values():
-                for w in {w for a in aliases for w in canonical_words(a)}:
+            for per_alias in words.values():
+                for w in {w for ws in per_alias for w in ws}:
                     df[w] = df.get(w, 0) + 1
             n = max(len(procs), 2)
             spec = {w: math.log(n / d) / math.log(n) for w, d in df.items()}
-            self._ident = {k: [[(w, spec[w]) for w in canonical_words(a)] for a in aliases]
-                           for k, aliases in names.items()}
+            self._ident = {k: [[(w, spec[w]) for w in ws] for ws in per_alias] for k, per_alias in words.items()}
             self._accented = {k: accented_vocabulary(aliases + procs[k].examples) for k, aliases in names.items()}
         return self._ident
 

@@ -160,7 +160,7 @@ def evaluate(name: str, train_seconds: float, examples: Sequence[Example], preds
 def print_table(reports: Sequence[Report]) -> None:
     """Print the pipelines side by side."""
     names = [r.name for r in reports]
-    width = max(14, *(len(n) for n in names))
+    width = max(16, *(len(n) + 2 for n in names))
     head = f"{'':44}" + "".join(f"{n:>{width}}" for n in names)
     print(head)
     print("-" * len(head))

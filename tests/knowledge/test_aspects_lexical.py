@@ -56,3 +56,4 @@ def test_accented_spelling_is_kept_for_alias_matching():
     assert query_tokens("giá vàng") == [("gia", "giá"), ("vang", "vàng")]
     assert query_tokens("gia vang dk") == [("gia", None), ("vang", None), ("dang", None), ("ky", None)]
     assert accented_vocabulary(["tạm vắng", "tam vang"]) == {"tam": {"tạm"}, "vang": {"vắng"}}
+    assert accented_vocabulary(["mua bán đất"])["mua"] == {"mua"}
