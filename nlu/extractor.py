@@ -92,8 +92,10 @@ def _is_explicit_date(entity: Dict[Text, Any]) -> bool:
     """A calendar date written out (15/12, ngày 5 tháng 1, Tết) rather than a relative word (mai, tối nay)."""
     if entity[ENTITY_ATTRIBUTE_TYPE] != "date":
         return False
-    text = fold(str(entity.get(ENTITY_ATTRIBUTE_VALUE) or ""))
-    return any(ch.isdigit() for ch in text) or "tet" in text.split()
+    words = fold(str(entity.get(ENTITY_ATTRIBUTE_VALUE) or "")).split()
+    if words and words[0] in ("thu", "t2", "t3", "t4", "t5", "t6", "t7", "cn", "chu"):
+        return False  # a weekday ("thứ 7") is relative to this week, not a calendar date
+    return any(ch.isdigit() for w in words for ch in w) or "tet" in words
 
 
 def _overlaps(entity: Dict[Text, Any], spans: List[Tuple[int, int]]) -> bool:

@@ -161,3 +161,8 @@ def test_relative_time_words_only_where_dates_are_answers(extractor):
     assert _with_intent(extractor, "hồ sơ nộp hôm 25/11 đến đâu rồi", "check_dossier") == [("25/11", "date")]
     assert _with_intent(extractor, "phường có làm việc tết dương lịch không", "ask_office") == \
         [("tết dương lịch", "date")]
+
+
+def test_weekdays_are_relative_words(extractor):
+    assert _with_intent(extractor, "thứ 7 phường có làm việc không", "ask_office") == []
+    assert _with_intent(extractor, "đặt lịch thứ 7", "book_appointment") == [("thứ 7", "date")]
