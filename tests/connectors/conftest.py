@@ -1,0 +1,158 @@
+"""Fixtures for the connector tests: a real Sanic server per channel, a bot stub, the fakes, a private Redis."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+
+import aiohttp
+import pytest
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Sanic
+
+from connectors import http
+
+
+def free_port() -> int:
+    """A currently free local TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BotStub:
+    """Stands in for Rasa's on_new_message: records messages and answers through the real OutputChannel."""
+
+    def __init__(self) -> None:
+        self.messages: List[UserMessage] = []
+        self.finished: List[str] = []
+        self.delays: Dict[str, float] = {}  # text -> seconds the turn takes
+        self.reply: Optional[Callable[[UserMessage], Any]] = None  # returns text, or awaits its own sends
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.messages.append(message)
+        await asyncio.sleep(self.delays.get(message.text or "", 0))
+        if self.reply is not None:
+            result = self.reply(message)
+            if asyncio.iscoroutine(result):
+                await result
+            elif result:
+                await message.output_channel.send_text_message(message.sender_id, result)
+        self.finished.append(message.text or "")
+
+    @property
+    def texts(self) -> List[str]:
+        """Texts received, in order."""
+        return [m.text or "" for m in self.messages]
+
+
+@contextlib.asynccontextmanager
+async def serve_channel(channel: InputChannel, bot: BotStub) -> AsyncIterator[str]:
+    """Run ``channel``'s blueprint in a real Sanic server; yields the base URL of its webhooks."""
+    # test_mode lets several apps start in one process (Sanic's touch-up otherwise rewrites methods twice).
+    Sanic.test_mode = True
+    app = Sanic(f"test_{channel.name()}_{uuid.uuid4().hex[:8]}")
+    prefix = f"/webhooks/{channel.name()}"
+    app.blueprint(channel.blueprint(bot), url_prefix=prefix)
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True,
+                                     access_log=False, debug=False)
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}{prefix}"
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()
+
+
+async def post(url: str, raw: bytes, headers: Dict[str, str]) -> aiohttp.ClientResponse:
+    """POST raw bytes and return the (read) response."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        async with session.post(url, data=raw, headers=headers) as resp:
+            await resp.read()
+            return resp
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``predicate`` until true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+def fast_policy() -> http.RetryPolicy:
+    """Retries with tiny backoff so retry tests stay fast."""
+    return http.RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, timeout=2.0)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No inherited Redis or platform settings; tests choose explicitly."""
+    for name in ("REDIS_URL", "ZALO_API_BASE", "ZALO_OAUTH_BASE", "MESSENGER_GRAPH_BASE", "ZALO_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+async def _close_http_session() -> AsyncIterator[None]:
+    """Close the shared client session after each test (each test runs in its own event loop)."""
+    yield
+    await http.close_session()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Any:
+    """A private throw-away redis-server (or, without the binary, db 15 of the local Redis)."""
+    binary = shutil.which("redis-server")
+    if binary:
+        port = free_port()
+        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    proc.kill()
+                    pytest.fail("could not start redis-server for the connector tests")
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+        proc.terminate()
+        proc.wait(timeout=10)
+        return
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            pass
+    except OSError:
+        pytest.fail("no redis-server binary and no Redis at 127.0.0.1:6379: Redis tests cannot run")
+    yield "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture
+async def redis_clean(redis_url: str) -> AsyncIterator[str]:
+    """The Redis URL with the connectors' keys removed before and after the test."""
+    import redis.asyncio as aioredis
+
+    async def wipe() -> None:
+        client = aioredis.from_url(redis_url, decode_responses=True)
+        keys = [k async for k in client.scan_iter("chatbot:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.close()
+
+    await wipe()
+    yield redis_url
+    await wipe()
