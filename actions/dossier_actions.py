@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE = ("Xin lỗi, hệ thống tra cứu hồ sơ đang tạm gián đoạn. Anh/chị vui lòng thử lại sau ít phút, "
                "hoặc tra cứu trên Cổng Dịch vụ công quốc gia: https://dichvucong.gov.vn")
+WRONG_PROOF = "Thông tin xác minh không khớp với hồ sơ, nên tôi không thể hiển thị thông tin cá nhân."
 CODE_FORMAT = ("Mã hồ sơ gồm mã đơn vị, ngày tiếp nhận và số thứ tự, ví dụ 000.00.11.H26-241115-0007 "
                "(in trên giấy tiếp nhận và hẹn trả kết quả).")
 
@@ -134,6 +135,9 @@ class ValidateDossierProofForm(FormValidationAction):
         if result is ProofResult.INVALID:
             dispatcher.utter_message(text="Anh/chị vui lòng nhập đúng 4 chữ số cuối của số điện thoại, ví dụ 5678.")
             return {"proof_last4": None}
+        if result is ProofResult.WRONG:  # asked again until the lock; the same words whatever the guess
+            dispatcher.utter_message(text=WRONG_PROOF)
+            return {"proof_last4": None}
         return {"proof_last4": result.value}
 
 
@@ -165,10 +169,6 @@ class ActionShowDossierDetails(Action):
                 text="Thông tin xác minh không khớp quá nhiều lần. Để bảo vệ hồ sơ, tạm thời tôi không thể hiển thị "
                      "thông tin cá nhân của hồ sơ này. Anh/chị vui lòng thử lại sau 30 phút hoặc liên hệ bộ phận một "
                      "cửa và mang theo giấy hẹn.")
-        elif result == ProofResult.WRONG.value:
-            dispatcher.utter_message(
-                text="Thông tin xác minh không khớp với hồ sơ, nên tôi không thể hiển thị thông tin cá nhân.",
-                buttons=[{"title": "Thử lại", "payload": "/dossier_details"}])
         return events
 
 

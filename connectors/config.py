@@ -1,4 +1,4 @@
-"""Reading connector settings: credentials values first, then environment variables, never defaults for secrets."""
+"""Connector settings: credentials values first, then environment variables; secrets never have defaults."""
 from __future__ import annotations
 
 import os

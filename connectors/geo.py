@@ -40,7 +40,8 @@ def describe_nearest(lat: float, lon: float) -> str:
     """A Vietnamese reply naming the nearest office, its distance and address."""
     found = nearest_office(lat, lon)
     if found is None:
-        return "Xin lỗi, hiện chưa có dữ liệu vị trí các điểm tiếp nhận hồ sơ. Bạn có thể gõ tên phường/xã để hỏi."
+        return ("Xin lỗi, hiện chưa có dữ liệu vị trí các điểm tiếp nhận hồ sơ. "
+                "Bạn có thể gõ tên phường/xã để hỏi.")
     office, dist = found
     lines = [f"Điểm tiếp nhận hồ sơ gần bạn nhất: {office.get('name', '')} (cách khoảng {dist:.1f} km)."]
     if office.get("address"):

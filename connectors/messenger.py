@@ -6,6 +6,7 @@ entry and every messaging item is handled; ``standby``/``changes`` entries are l
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -107,7 +108,8 @@ class MessengerOutput(OutputChannel):
     async def _post(self, body: Dict[str, Any], record: bool = True) -> bool:
         try:
             result = await http.request("POST", self.url, classify_graph, platform="messenger",
-                                        policy=self.policy, params={"access_token": self.page_token}, json=body)
+                                        policy=self.policy, params={"access_token": self.page_token},
+                                        json=body)
             if not result.ok and record:
                 http.record_failure("messenger", result.code, result.body)
                 self.failures.append({"user": str(body.get("recipient", {}).get("id")), "code": result.code,
@@ -156,7 +158,8 @@ class MessengerOutput(OutputChannel):
             for b in buttons:
                 url = _button_url(b)
                 if url:
-                    fb_buttons.append({"type": "web_url", "url": url, "title": short_title(b.get("title") or url)})
+                    title = short_title(b.get("title") or url)
+                    fb_buttons.append({"type": "web_url", "url": url, "title": title})
                 else:
                     fb_buttons.append({"type": "postback", "title": short_title(b.get("title")),
                                        "payload": _payload(b)})
@@ -167,7 +170,7 @@ class MessengerOutput(OutputChannel):
 
     async def send_quick_replies(self, recipient_id: Text, text: Text, quick_replies: List[Dict[str, Any]],
                                  **kwargs: Any) -> None:
-        """Quick replies, at most 13 per message; link buttons are sent as text lines (quick replies can't open URLs)."""
+        """Quick replies, 13 per message; link buttons become text lines (quick replies cannot open URLs)."""
         links = [b for b in quick_replies or [] if _button_url(b)]
         choices = [b for b in quick_replies or [] if not _button_url(b)]
         parts = split_text(text) or [MORE_OPTIONS]
@@ -184,14 +187,14 @@ class MessengerOutput(OutputChannel):
             chunk = choices[i:i + MAX_QUICK_REPLIES]
             await self.send_message(recipient_id, {
                 "text": parts[-1] if i == 0 else MORE_OPTIONS,
-                "quick_replies": [{"content_type": "text", "title": short_title(b.get("title") or b.get("payload")),
-                                   "payload": _payload(b)} for b in chunk],
+                "quick_replies": [{"content_type": "text", "payload": _payload(b),
+                                   "title": short_title(b.get("title") or b.get("payload"))} for b in chunk],
             })
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
         """An image by URL."""
-        await self.send_message(recipient_id, {"attachment": {"type": "image", "payload": {"url": image,
-                                                                                          "is_reusable": True}}})
+        payload = {"url": image, "is_reusable": True}
+        await self.send_message(recipient_id, {"attachment": {"type": "image", "payload": payload}})
 
     async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
         """A Messenger attachment object, or its text when given a string."""
@@ -243,7 +246,8 @@ class MessengerInput(InputChannel):
         return cls(
             page_token=values["MESSENGER_PAGE_TOKEN"], app_secret=values["MESSENGER_APP_SECRET"],
             verify_token=values["MESSENGER_VERIFY_TOKEN"],
-            graph_base=setting(credentials, "graph_base", "MESSENGER_GRAPH_BASE", "https://graph.facebook.com"),
+            graph_base=setting(credentials, "graph_base", "MESSENGER_GRAPH_BASE",
+                               "https://graph.facebook.com"),
             graph_version=setting(credentials, "graph_version", "MESSENGER_GRAPH_VERSION", "v21.0"),
             redis_url=setting(credentials, "redis_url", "REDIS_URL", ""),
         )
@@ -283,7 +287,8 @@ class MessengerInput(InputChannel):
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             raw = request.body or b""
-            if not verify_messenger_signature(request.headers.get("X-Hub-Signature-256"), self.app_secret, raw):
+            signature = request.headers.get("X-Hub-Signature-256")
+            if not verify_messenger_signature(signature, self.app_secret, raw):
                 logger.warning("messenger webhook: missing or wrong signature, delivery ignored")
                 return response.text("forbidden", status=403)
             try:
@@ -295,6 +300,15 @@ class MessengerInput(InputChannel):
             except Exception:
                 logger.exception("messenger webhook: delivery could not be handled")
             return response.text("EVENT_RECEIVED")
+
+        @bp.listener("before_server_stop")
+        async def finish_turns(*_: Any) -> None:
+            # Let queued turns finish (bounded) so an orderly restart does not drop acknowledged messages.
+            try:
+                await self.queue.drain(float(os.environ.get("CONNECTOR_DRAIN_SECONDS", "10")))
+            except Exception:
+                logger.warning("%s: queued turns still running at shutdown", self.name())
+            await http.close_session()
 
         return bp
 
@@ -351,7 +365,8 @@ class MessengerInput(InputChannel):
                 coords = (att.get("payload") or {}).get("coordinates") or {}
                 found = parse_coordinates(coords.get("lat"), coords.get("long", coords.get("lon")))
                 if found:
-                    await self.output.send_text_message(sender_id, describe_nearest(*found))
+                    reply = await asyncio.to_thread(describe_nearest, *found)  # YAML read off the loop
+                    await self.output.send_text_message(sender_id, reply)
                     return
         kind = "fallback"
         if message.get("sticker_id") or any((a.get("payload") or {}).get("sticker_id") for a in attachments):

@@ -11,7 +11,8 @@ Bytes = Union[bytes, bytearray]
 def zalo_mac(app_id: str, raw_body: Bytes, timestamp: str, oa_secret: str) -> str:
     """Zalo's event MAC: plain SHA-256 hex of app_id + raw body + timestamp + OA secret key."""
     # Kept in this single function because community code disagrees on app_id vs oa_id (platforms.md).
-    data = app_id.encode("utf-8") + bytes(raw_body) + str(timestamp).encode("utf-8") + oa_secret.encode("utf-8")
+    data = (app_id.encode("utf-8") + bytes(raw_body) + str(timestamp).encode("utf-8")
+            + oa_secret.encode("utf-8"))
     return hashlib.sha256(data).hexdigest()
 
 

@@ -88,7 +88,8 @@ class TTLMarkers:
 class DedupeStore(TTLMarkers):
     """Remembers platform message ids so redelivered webhooks are processed once."""
 
-    def __init__(self, platform: str, ttl_seconds: float = 48 * 3600, redis_url: Optional[str] = None) -> None:
+    def __init__(self, platform: str, ttl_seconds: float = 48 * 3600,
+                 redis_url: Optional[str] = None) -> None:
         # 48 h covers Zalo's hours-long redelivery and Meta's retries.
         super().__init__(f"chatbot:dedupe:{platform}", ttl_seconds, redis_url)
 

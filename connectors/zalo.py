@@ -246,10 +246,19 @@ class ZaloInput(InputChannel):
                 logger.exception("zalo webhook: event %s could not be handled", event.get("event_name"))
             return response.text("ok")
 
+        @bp.listener("before_server_stop")
+        async def finish_turns(*_: Any) -> None:
+            # Let queued turns finish (bounded) so an orderly restart does not drop acknowledged messages.
+            try:
+                await self.queue.drain(float(os.environ.get("CONNECTOR_DRAIN_SECONDS", "10")))
+            except Exception:
+                logger.warning("%s: queued turns still running at shutdown", self.name())
+            await http.close_session()
+
         return bp
 
-    async def handle_event(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
-                           ) -> None:
+    async def handle_event(self, event: Dict[str, Any],
+                           on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Dedupe and queue one verified event; returns before the bot turn runs."""
         name = str(event.get("event_name") or "")
         sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
@@ -279,7 +288,8 @@ class ZaloInput(InputChannel):
             logger.info("zalo redelivery of %s ignored", msg_id)
             return
         kind = name[len("user_send_"):]
-        self.queue.submit(user_id, lambda: self._process_user_event(on_new_message, kind, user_id, message, event))
+        self.queue.submit(user_id,
+                          lambda: self._process_user_event(on_new_message, kind, user_id, message, event))
 
     async def _process_user_event(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], kind: str,
                                   user_id: str, message: Dict[str, Any], event: Dict[str, Any]) -> None:
@@ -294,9 +304,12 @@ class ZaloInput(InputChannel):
         if kind == "location":
             coords = self._coordinates(message)
             if coords:
-                await self.output.send_text_message(user_id, describe_nearest(*coords))
+                # The offices YAML is read from disk on first use: keep it off the event loop.
+                reply = await asyncio.to_thread(describe_nearest, *coords)
+                await self.output.send_text_message(user_id, reply)
                 return
-        await self.output.send_text_message(user_id, text_only_reply(kind if kind in NON_TEXT_KINDS else "fallback"))
+        reply = text_only_reply(kind if kind in NON_TEXT_KINDS else "fallback")
+        await self.output.send_text_message(user_id, reply)
 
     @staticmethod
     def _coordinates(message: Dict[str, Any]) -> Optional[Any]:
@@ -314,7 +327,8 @@ class ZaloInput(InputChannel):
         logger.debug("zalo user %s: %s", short_id(user_id), mask(text))
         metadata = {"platform": "zalo", "event_name": event.get("event_name"),
                     "timestamp": event.get("timestamp"), "user_id_by_app": event.get("user_id_by_app")}
-        msg_id = (event.get("message") or {}).get("msg_id") if isinstance(event.get("message"), dict) else None
+        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        msg_id = message.get("msg_id")
         if msg_id:
             metadata["msg_id"] = str(msg_id)
         await on_new_message(UserMessage(text, self.output, user_id, input_channel=self.name(),

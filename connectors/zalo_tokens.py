@@ -81,7 +81,8 @@ class RedisTokenStore:
         data = await self.client.hgetall(self.key)
         if not data or not data.get("refresh_token"):
             return None
-        return TokenPair(data.get("access_token", ""), data["refresh_token"], float(data.get("expires_at") or 0))
+        return TokenPair(data.get("access_token", ""), data["refresh_token"],
+                         float(data.get("expires_at") or 0))
 
     async def save(self, pair: TokenPair) -> None:
         """Persist ``pair``."""
@@ -187,7 +188,8 @@ class ZaloTokenManager:
                 # Persist before use: the old refresh token is already spent.
                 await self._ensure_store().save(new_pair)
                 self.refresh_count += 1
-                logger.info("zalo access token refreshed (expires in %.0f s)", new_pair.expires_at - time.time())
+                logger.info("zalo access token refreshed (expires in %.0f s)",
+                            new_pair.expires_at - time.time())
                 return new_pair.access_token
         except Exception:
             logger.exception("zalo token refresh failed")

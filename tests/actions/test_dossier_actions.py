@@ -93,10 +93,12 @@ async def test_wrong_proofs_lock_and_never_hint():
     close = right[:3] + str((int(right[3]) + 1) % 10)
     first = await prove(close)
     second = await prove("1111" if right != "1111" else "2222")
-    assert first[0] == second[0] == {"proof_last4": "wrong"}
-    assert first[1][-1]["text"] == second[1][-1]["text"]  # a close guess reads exactly like a far one
+    assert first[0] == second[0] == {"proof_last4": None}  # asked again
+    assert first[1] == second[1] == [{"text": da.WRONG_PROOF, "buttons": [], "elements": [], "custom": {},
+                                      "template": None, "response": None, "image": None, "attachment": None}]
     third = await prove("3333" if right != "3333" else "4444")
     assert third[0] == {"proof_last4": "locked"}
+    assert "30 phút" in third[1][-1]["text"]
     locked = await prove(right)  # even the right answer is refused while locked
     assert locked[0] == {"proof_last4": "locked"}
     assert all(demo_dossier(CODE).applicant_name not in m.get("text", "") for m in locked[1])

@@ -1,4 +1,4 @@
-"""Fixtures for the connector tests: a real Sanic server per channel, a bot stub, the fakes, a private Redis."""
+"""Connector test fixtures: a real Sanic server per channel, a bot stub, the fakes, a private Redis."""
 from __future__ import annotations
 
 import asyncio

@@ -82,7 +82,8 @@ async def test_redis_stores_share_state(redis_clean: str) -> None:
     assert not await pause.is_set("u")
 
 
-async def test_user_queue_orders_per_user_and_runs_users_in_parallel(caplog: pytest.LogCaptureFixture) -> None:
+async def test_user_queue_orders_per_user_and_runs_users_in_parallel(
+        caplog: pytest.LogCaptureFixture) -> None:
     queue = UserQueue()
     done: list = []
 

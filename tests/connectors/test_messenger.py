@@ -135,7 +135,8 @@ async def test_standby_echo_delivery_read_are_ignored_without_crash(running: Any
                                                                     fixture: str) -> None:
     channel, bot, url = running
     assert await deliver(url, fixture) == 200
-    assert await deliver(url, {"object": "page", "entry": [{"id": "1", "time": 1, "changes": [{"field": "feed"}]}]}) == 200
+    changes = {"object": "page", "entry": [{"id": "1", "time": 1, "changes": [{"field": "feed"}]}]}
+    assert await deliver(url, changes) == 200
     await channel.queue.drain(5)
     assert bot.messages == [] and fake.sends == []
 
@@ -192,7 +193,8 @@ async def test_burst_of_one_user_is_handled_in_order(running: Any, fake: FakeMes
 
 async def test_long_text_is_split_without_loss(fake: FakeMessenger) -> None:
     output = make_output(fake)
-    text = " ".join(f"Bước {i}: nộp tờ khai tại bộ phận một cửa và nhận giấy hẹn trả kết quả." for i in range(80))
+    step = "nộp tờ khai tại bộ phận một cửa và nhận giấy hẹn trả kết quả."
+    text = " ".join(f"Bước {i}: {step}" for i in range(80))
     await output.send_text_message(USER, text)
     parts = texts(fake)
     assert len(parts) >= 3 and all(len(p) <= 2000 for p in parts)
@@ -209,7 +211,8 @@ async def test_three_buttons_use_the_button_template(fake: FakeMessenger) -> Non
     assert payload["template_type"] == "button" and payload["text"] == "Bạn cần gì?"
     assert payload["buttons"][0] == {"type": "postback", "title": "Đặt lịch hẹn làm…",
                                      "payload": "/book_appointment"}
-    assert payload["buttons"][2] == {"type": "web_url", "url": "https://dichvucong.gov.vn", "title": "Cổng DVC"}
+    assert payload["buttons"][2] == {"type": "web_url", "url": "https://dichvucong.gov.vn",
+                                     "title": "Cổng DVC"}
 
 
 async def test_more_than_thirteen_quick_replies_are_not_dropped(fake: FakeMessenger) -> None:
@@ -248,7 +251,8 @@ def test_from_credentials_refuses_to_start_without_secrets(monkeypatch: pytest.M
     for name in MessengerInput.REQUIRED:
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConnectorConfigError, match="MESSENGER_APP_SECRET"):
-        MessengerInput.from_credentials({"page_access_token": "x", "verify_token": "${MESSENGER_VERIFY_TOKEN}"})
+        MessengerInput.from_credentials({"page_access_token": "x",
+                                         "verify_token": "${MESSENGER_VERIFY_TOKEN}"})
     monkeypatch.setenv("MESSENGER_PAGE_TOKEN", "p")
     monkeypatch.setenv("MESSENGER_APP_SECRET", "s")
     monkeypatch.setenv("MESSENGER_VERIFY_TOKEN", "v")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from pathlib import Path
@@ -112,7 +111,8 @@ async def test_redelivery_is_processed_once(running: Any, fake: FakeZalo) -> Non
 
 
 @pytest.mark.parametrize("fixture", ["user_send_image", "user_send_sticker"])
-async def test_image_and_sticker_get_helpful_text_only_reply(running: Any, fake: FakeZalo, fixture: str) -> None:
+async def test_image_and_sticker_get_helpful_text_only_reply(running: Any, fake: FakeZalo,
+                                                             fixture: str) -> None:
     channel, bot, url = running
     assert await send_event(url, fixture) == 200
     await wait_for(lambda: len(fake.delivered) == 1)
@@ -179,7 +179,8 @@ async def test_burst_of_one_user_is_handled_in_order(running: Any, fake: FakeZal
     assert "tin 0" not in bot.finished  # the other user did not wait for the slow turn
     await channel.queue.drain(5)
     assert [t for t in bot.finished if t.startswith("tin")] == [f"tin {i}" for i in range(5)]
-    user_texts = [t for r, t in zip(fake.delivered, texts_sent(fake)) if r["body"]["recipient"]["user_id"] == USER]
+    user_texts = [t for r, t in zip(fake.delivered, texts_sent(fake))
+                  if r["body"]["recipient"]["user_id"] == USER]
     assert user_texts == [f"Đã nhận: tin {i}" for i in range(5)]
 
 
@@ -255,7 +256,8 @@ async def test_expired_token_is_refreshed_persisted_before_use_and_retried(fake:
     assert len(fake.delivered) == 1
     assert [c["refresh_token"] for c in fake.refresh_calls] == ["rt-0"]
     call = fake.refresh_calls[0]
-    assert call["secret_key"] == APP_SECRET and call["app_id"] == APP_ID and call["grant_type"] == "refresh_token"
+    assert call["secret_key"] == APP_SECRET and call["app_id"] == APP_ID
+    assert call["grant_type"] == "refresh_token"
     new_access = fake.delivered[0]["token"]
     assert new_access != "at-0"
     token, stored = seen_in_store[0]
@@ -301,7 +303,8 @@ async def test_two_instances_sharing_redis_spend_the_refresh_token_once(fake: Fa
     assert not (tmp_path / "unused-0.json").exists()  # Redis, not the file, holds the pair
 
 
-async def test_redis_dedupe_is_shared_between_instances(fake: FakeZalo, tmp_path: Path, redis_clean: str) -> None:
+async def test_redis_dedupe_is_shared_between_instances(fake: FakeZalo, tmp_path: Path,
+                                                        redis_clean: str) -> None:
     bots = [BotStub(), BotStub()]
     channels = [make_channel(fake, tmp_path, redis_url=redis_clean) for _ in range(2)]
     async with serve_channel(channels[0], bots[0]) as a, serve_channel(channels[1], bots[1]) as b:
