@@ -151,7 +151,10 @@ async def resume_conversation(rasa_url: str, sender_id: str, token: Optional[str
     url = f"{rasa_url.rstrip('/')}/conversations/{sender_id}/tracker/events"
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        async with session.post(url, params=params, json=[{"event": "resume"}]) as resp:
+        # action_listen after the resume: without it the next message follows action_handoff in the tracker
+        # and no rule matches ("chào bạn" would not get the greeting).
+        events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        async with session.post(url, params=params, json=events) as resp:
             return resp.status
 
 

@@ -308,9 +308,14 @@ class MessengerInput(InputChannel):
                 await self.queue.drain(float(os.environ.get("CONNECTOR_DRAIN_SECONDS", "10")))
             except Exception:
                 logger.warning("%s: queued turns still running at shutdown", self.name())
-            await http.close_session()
+            await self.aclose()
 
         return bp
+
+    async def aclose(self) -> None:
+        """Release shared resources (Redis pool, the HTTP session) at shutdown."""
+        await self.dedupe.aclose()
+        await http.close_session()
 
     async def handle_delivery(self, body: Any, on_new_message: OnNewMessage) -> None:
         """Dedupe and queue every messaging item of every entry; returns before any bot turn runs."""

@@ -77,6 +77,12 @@ class TTLMarkers:
         exp = self._local.get(key)
         return exp is not None and exp > time.monotonic()
 
+    async def aclose(self) -> None:
+        """Close the Redis connection pool, if one was opened."""
+        if self._redis is not None:
+            await self._redis.close(close_connection_pool=True)
+        self._redis, self._redis_checked = None, False
+
     async def clear(self, key: str) -> None:
         """Remove the marker."""
         client = self._client()

@@ -253,9 +253,15 @@ class ZaloInput(InputChannel):
                 await self.queue.drain(float(os.environ.get("CONNECTOR_DRAIN_SECONDS", "10")))
             except Exception:
                 logger.warning("%s: queued turns still running at shutdown", self.name())
-            await http.close_session()
+            await self.aclose()
 
         return bp
+
+    async def aclose(self) -> None:
+        """Release shared resources (Redis pools, the HTTP session) at shutdown."""
+        for store in (self.dedupe, self.paused, self.tokens):
+            await store.aclose()
+        await http.close_session()
 
     async def handle_event(self, event: Dict[str, Any],
                            on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:

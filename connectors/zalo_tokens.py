@@ -158,6 +158,12 @@ class ZaloTokenManager:
             return RedisLock(self._client, f"chatbot:zalo:tokens:{self.app_id}:lock")
         return self._local_lock
 
+    async def aclose(self) -> None:
+        """Close the Redis connection pool, if one was opened."""
+        if self._client is not None:
+            await self._client.close(close_connection_pool=True)
+        self._client, self._store = None, None
+
     async def current(self) -> TokenPair:
         """The stored pair (the configured one until the first refresh)."""
         pair = await self._ensure_store().load()

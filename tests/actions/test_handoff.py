@@ -101,3 +101,28 @@ async def test_handoff_during_a_form_ends_the_form():
     events = await handoff.ActionHandoff().run(CollectingDispatcher(), tracker, {})
     assert events == [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("fallback_count", 0.0),
                       ConversationPaused()]
+
+
+async def test_resume_posts_resume_then_listen_to_rasa():
+    """The officer's resume reaches Rasa's tracker API over real HTTP, followed by action_listen."""
+    from aiohttp import web
+
+    received = []
+
+    async def events(request):
+        received.append((request.match_info["sender"], await request.json()))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/conversations/{sender}/tracker/events", events)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        status = await handoff.resume_conversation(f"http://127.0.0.1:{port}", "citizen-9")
+    finally:
+        await runner.cleanup()
+    assert status == 200
+    assert received == [("citizen-9", [{"event": "resume"}, {"event": "action", "name": "action_listen"}])]

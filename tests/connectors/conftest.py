@@ -151,7 +151,7 @@ async def redis_clean(redis_url: str) -> AsyncIterator[str]:
         keys = [k async for k in client.scan_iter("chatbot:*")]
         if keys:
             await client.delete(*keys)
-        await client.close()
+        await client.close(close_connection_pool=True)
 
     await wipe()
     yield redis_url

@@ -77,9 +77,14 @@ async def test_redis_stores_share_state(redis_clean: str) -> None:
     assert await a.first_time("m1") and not await b.first_time("m1")
     pause = PauseStore("t", ttl_seconds=60, redis_url=redis_clean)
     await pause.set("u")
-    assert await PauseStore("t", redis_url=redis_clean).is_set("u")
+    reader = PauseStore("t", redis_url=redis_clean)
+    assert await reader.is_set("u")
+    await reader.aclose()
     await pause.clear("u")
-    assert not await pause.is_set("u")
+    other = PauseStore("t", redis_url=redis_clean)
+    assert not await pause.is_set("u") and not await other.is_set("u")
+    for store in (a, b, pause, other):
+        await store.aclose()
 
 
 async def test_user_queue_orders_per_user_and_runs_users_in_parallel(

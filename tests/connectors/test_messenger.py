@@ -258,3 +258,22 @@ def test_from_credentials_refuses_to_start_without_secrets(monkeypatch: pytest.M
     monkeypatch.setenv("MESSENGER_VERIFY_TOKEN", "v")
     channel = MessengerInput.from_credentials({})
     assert channel.output.url == "https://graph.facebook.com/v21.0/me/messages"
+
+
+async def test_link_buttons_beside_many_choices_are_sent_as_text(fake: FakeMessenger) -> None:
+    output = make_output(fake)
+    buttons = [{"title": f"Lựa chọn {i}", "payload": f"/choose{{\"i\":{i}}}"} for i in range(4)]
+    buttons.append({"title": "Cổng dịch vụ công", "url": "https://dichvucong.gov.vn"})
+    await output.send_text_with_buttons(USER, "Bạn chọn gì?", buttons)
+    messages = [r["body"]["message"] for r in fake.delivered]
+    assert messages[0] == {"text": "Cổng dịch vụ công: https://dichvucong.gov.vn"}
+    assert messages[1]["text"] == "Bạn chọn gì?" and len(messages[1]["quick_replies"]) == 4
+
+
+async def test_long_text_with_few_buttons_falls_back_to_quick_replies(fake: FakeMessenger) -> None:
+    output = make_output(fake)
+    text = "Hướng dẫn chi tiết. " * 40  # over the 640-character limit of the button template
+    await output.send_text_with_buttons(USER, text, [{"title": "Đặt lịch", "payload": "/book_appointment"}])
+    message = fake.delivered[-1]["body"]["message"]
+    assert "attachment" not in message and message["quick_replies"][0]["payload"] == "/book_appointment"
+    assert " ".join(texts(fake)).split() == text.split()

@@ -301,6 +301,8 @@ async def test_two_instances_sharing_redis_spend_the_refresh_token_once(fake: Fa
     stored = await outputs[1].tokens.current()
     assert stored.refresh_token in fake.valid_refresh and stored.access_token == fake.delivered[0]["token"]
     assert not (tmp_path / "unused-0.json").exists()  # Redis, not the file, holds the pair
+    for output in outputs:
+        await output.tokens.aclose()
 
 
 async def test_redis_dedupe_is_shared_between_instances(fake: FakeZalo, tmp_path: Path,
