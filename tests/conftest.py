@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Iterator, Optional
 
 import pytest
 
@@ -33,3 +37,70 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if result.returncode != 0 or not model.exists():
         pytest.fail(f"rasa train failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return model
+
+
+def _redis_ping(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_base_url() -> Iterator[str]:
+    """A reachable Redis: the local one on 6379, else a redis-server we start; else fail (never skip)."""
+    if _redis_ping(6379):
+        yield "redis://127.0.0.1:6379/0"
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail(
+            "Redis is needed for these tests: nothing answers on 127.0.0.1:6379 and "
+            "redis-server is not installed (apt-get install redis-server)"
+        )
+    port = _free_port()
+    proc: Optional[subprocess.Popen] = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 10
+    while not _redis_ping(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            err = (
+                proc.stderr.read().decode(errors="replace") if proc.poll() is not None and proc.stderr else ""
+            )
+            proc.kill()
+            pytest.fail(
+                f"Redis is needed for these tests: could not start redis-server on port "
+                f"{port}: {err[-500:]}"
+            )
+        time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
