@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from actions.appointments import store
+from actions.appointments import calendar, store
 from actions.db import run_sync
 from actions.dossiers.notifier import _CHANNEL_KIND, within_window
 
@@ -78,7 +78,7 @@ class ReminderSender:
 
     async def run_once(self, now: Optional[dt.datetime] = None) -> List[ReminderOutcome]:
         """Handle every due reminder once."""
-        now = store._now(now)
+        now = calendar.to_local(now or calendar.now_local())
         due = await run_sync(store.due_reminders, now, self.url)
         outcomes: List[ReminderOutcome] = []
         if not due:

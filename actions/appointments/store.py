@@ -52,6 +52,7 @@ class LocalDateTime(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: Optional[dt.datetime], dialect: Any) -> Optional[dt.datetime]:
+        """Aware (or Vietnam-naive) datetime -> UTC for the database."""
         if value is None:
             return None
         utc = calendar.to_local(value).astimezone(dt.timezone.utc)
@@ -59,6 +60,7 @@ class LocalDateTime(sa.types.TypeDecorator):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Optional[dt.datetime], dialect: Any) -> Optional[dt.datetime]:
+        """Database value -> aware datetime in Vietnam time."""
         if value is None:
             return None
         if value.tzinfo is None:

@@ -86,6 +86,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url = f"sqlite:///{tmp_path / 'app.sqlite'}"
     else:
         url = request.getfixturevalue("pg_url")
+    assert store.get_engine(url).dialect.name == request.param
     _clear(url)
     yield url
     if request.param == "sqlite":

@@ -144,3 +144,18 @@ def test_office_without_saturday(db_url: str) -> None:
     sat = vn(2027, 3, 6, 8, 0)
     assert _book(db_url, slot=sat).status == store.INVALID_SLOT
     assert _book(db_url, slot=sat, office=get_office("phuong_hoan_kiem")).ok
+
+
+def test_code_collision_is_retried(db_url: str, monkeypatch) -> None:
+    first = _book(db_url).booking.code
+    codes = iter([first, first, "LH-NEW123"])
+    monkeypatch.setattr(store, "new_code", lambda: next(codes))
+    res = _book(db_url, sender="u2", phone="0987654321")
+    assert res.ok and res.booking.code == "LH-NEW123"
+    # The failed attempts were rolled back whole: they took no place.
+    assert store.slot_usage("phuong_ba_dinh", SLOT, db_url)["taken"] == 2
+
+
+def test_codes_are_random() -> None:
+    codes = {store.new_code() for _ in range(200)}
+    assert len(codes) == 200 and all(re.fullmatch(r"LH-[A-Z0-9]{6}", c) for c in codes)
