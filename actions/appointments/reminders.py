@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 import aiohttp
@@ -60,21 +60,24 @@ class ReminderSender:
                    zalo_free_only=(os.environ.get("NOTIFY_ZALO_FREE_ONLY") or "").lower() in ("1", "true", "yes"))
 
     async def _trigger(self, session: aiohttp.ClientSession, booking: store.Booking,
-                       channel_tag: Optional[str]) -> Optional[str]:
+                       channel_tag: Optional[str]) -> Tuple[Optional[str], bool]:
+        """(error or None, whether the message surely did not reach Rasa and may be retried)."""
         url = f"{self.rasa_url}/conversations/{quote(booking.sender_id, safe='')}/trigger_intent"
         params = {"output_channel": "latest"}
         if self.rasa_token:
             params["token"] = self.rasa_token
-        body = {"name": EXTERNAL_INTENT, "entities": {"booking_code": booking.code}}
+        body: Dict[str, object] = {"name": EXTERNAL_INTENT, "entities": {"booking_code": booking.code}}
         if channel_tag:
             body["metadata"] = {"channel_tag": channel_tag}
         try:
             async with session.post(url, params=params, json=body) as resp:
-                return None if 200 <= resp.status < 300 else f"HTTP {resp.status}"
+                return (None, False) if 200 <= resp.status < 300 else (f"HTTP {resp.status}", False)
         except asyncio.TimeoutError:
-            return "timeout"
+            return "timeout", False
+        except aiohttp.ClientConnectorError as exc:
+            return type(exc).__name__, True  # never connected: nothing can have been delivered
         except aiohttp.ClientError as exc:
-            return type(exc).__name__
+            return type(exc).__name__, False
 
     async def run_once(self, now: Optional[dt.datetime] = None) -> List[ReminderOutcome]:
         """Handle every due reminder once."""
@@ -103,12 +106,15 @@ class ReminderSender:
                 return ReminderOutcome(booking.code, store.REMINDER_NOT_SENT_WINDOW)
         if not await run_sync(store.claim_reminder, booking.code, now, self.url):
             return ReminderOutcome(booking.code, "already_claimed")
-        error = await self._trigger(session, booking, tag)
+        error, retryable = await self._trigger(session, booking, tag)
         if error is None:
             await run_sync(store.set_reminder_status, booking.code, store.REMINDER_SENT, tag, now, self.url)
             return ReminderOutcome(booking.code, store.REMINDER_SENT, tag)
-        # Not retried: Rasa may have delivered before failing, and a duplicate reminder is worse than none.
         log.warning("reminder %s not sent: %s", booking.code, error)
+        if retryable:
+            await run_sync(store.set_reminder_status, booking.code, store.REMINDER_PENDING, None, now, self.url)
+            return ReminderOutcome(booking.code, f"retry: {error}")
+        # Not retried: Rasa may have delivered before failing, and a duplicate reminder is worse than none.
         await run_sync(store.set_reminder_status, booking.code, store.REMINDER_FAILED, tag, now, self.url)
         return ReminderOutcome(booking.code, store.REMINDER_FAILED, tag)
 

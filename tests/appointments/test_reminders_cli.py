@@ -114,6 +114,22 @@ async def test_failed_send_is_not_retried(sqlite_url: str, rasa: RecordingRasa) 
     assert await sender.run_once(vn(2027, 3, 1, 19, 0)) == [] and len(rasa.calls) == 1
 
 
+async def test_rasa_unreachable_is_retried_later(sqlite_url: str, rasa: RecordingRasa) -> None:
+    b = await run_sync(lambda: _book(sqlite_url, vn(2027, 3, 2, 9, 0), "rest", "r1", vn(2027, 3, 1, 9, 0)))
+    await rasa.runner.cleanup()  # nothing listens any more: the reminder surely was not delivered
+    down = ReminderSender(rasa.url, url=sqlite_url)
+    outcomes = await down.run_once(vn(2027, 3, 1, 18, 0))
+    assert outcomes[0].code == b.code and outcomes[0].result.startswith("retry")
+    assert (await run_sync(store.get_booking, b.code, sqlite_url)).reminder_status == store.REMINDER_PENDING
+    up = RecordingRasa()
+    await up.start()
+    try:
+        outcomes = await ReminderSender(up.url, url=sqlite_url).run_once(vn(2027, 3, 1, 19, 0))
+        assert [o.result for o in outcomes] == [store.REMINDER_SENT] and len(up.calls) == 1
+    finally:
+        await up.runner.cleanup()
+
+
 def test_officer_day_listing_masks_phones(sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture) -> None:
     now = vn(2027, 3, 1, 9, 0)
