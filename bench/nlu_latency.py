@@ -43,6 +43,7 @@ async def run(models: Dict[str, Path], msgs: List[str]) -> Dict[str, List[float]
     """Parse every message with every model, alternating models so both see the same machine load."""
     from rasa.core.agent import Agent
 
+    evaluate.quiet_rasa()
     agents = {name: Agent.load(str(path)) for name, path in models.items()}
     for agent in agents.values():  # warm-up: first calls build TensorFlow graphs
         for text in msgs[:20]:

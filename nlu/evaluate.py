@@ -83,10 +83,20 @@ def train(config: Path, out_dir: Path, name: str) -> Tuple[Path, float]:
     return Path(model), time.perf_counter() - start
 
 
+def quiet_rasa() -> None:
+    """Keep Rasa's per-message debug lines (structlog) out of the report."""
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+
+
 async def predict(model: Path, examples: Sequence[Example]) -> List[Prediction]:
     """Parse every example with the model at ``model``."""
     from rasa.core.agent import Agent
 
+    quiet_rasa()
     agent = Agent.load(str(model))
     out = []
     for ex in examples:

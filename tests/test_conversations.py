@@ -29,10 +29,8 @@ def test_there_are_at_least_thirty_stories() -> None:
 
 
 def _story_messages():
-    """(text, intent, entity spans) of every user turn with text in tests/stories."""
+    """(story, marked-up text, intent) of every user turn with text in tests/stories."""
     import yaml
-
-    from nlu.evaluate import Example
 
     out = []
     for path in sorted((REPO / "tests" / "stories").glob("*.yml")):
@@ -49,9 +47,11 @@ def test_story_messages_are_understood(trained_model: Path) -> None:
     import asyncio
 
     from rasa.core.agent import Agent
-    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader  # noqa: F401 (entity markup)
     from rasa.shared.nlu.training_data.entities_parser import find_entities_in_training_example, replace_entities
 
+    from nlu.evaluate import quiet_rasa
+
+    quiet_rasa()
     agent = Agent.load(str(trained_model))
     wrong = []
     for story, marked, intent in _story_messages():
