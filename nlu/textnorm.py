@@ -14,7 +14,7 @@ from typing import Dict, Iterable, List, Tuple
 SHORTHAND: Dict[str, str] = {
     # negation / question particles
     "ko": "khong", "k": "khong", "kh": "khong", "hok": "khong", "hong": "khong", "khg": "khong",
-    "kg": "khong", "hem": "khong", "hk": "ho khau",
+    "kg": "khong", "hem": "khong", "hông": "khong", "hk": "ho khau",
     "dc": "duoc", "đc": "duoc", "dk": "dang ky", "đk": "dang ky", "dky": "dang ky", "đky": "dang ky",
     "j": "gi", "ji": "gi", "gì": "gi",
     "bn": "bao nhieu", "bnh": "bao nhieu", "bnhiu": "bao nhieu", "bnhieu": "bao nhieu", "bao nhiu": "bao nhieu",
