@@ -494,25 +494,33 @@ def load_procedures(proc_dir: Path, errors: List[str], base: Optional[Path] = No
     return procedures
 
 
+def _read_keyed_list(path: Path, key: str, errors: List[str],
+                     base: Optional[Path]) -> Tuple[Optional["_Errors"], List[Any]]:
+    """(error collector, items) of a YAML file holding a list under ``key``; no file means no items."""
+    if not path.exists():
+        return None, []
+    err = _Errors(_rel(path, base or path.parent), errors)
+    data = _read_yaml(path, err)
+    if data is None:
+        return err, []
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        err.add(key, f"must be a list under the key '{key}'")
+        return err, []
+    return err, data[key]
+
+
 # ----------------------------------------------------------------------------------------------- offices
 def load_offices(path: Path, procedures: Dict[str, Procedure], errors: List[str],
                  base: Optional[Path] = None) -> List[Office]:
     """Load and validate ``offices.yml`` (a missing file means no offices)."""
-    if not path.exists():
-        return []
-    file = _rel(path, base or path.parent)
-    err = _Errors(file, errors)
-    data = _read_yaml(path, err)
-    if data is None:
-        return []
-    if not isinstance(data, dict) or not isinstance(data.get("offices"), list):
-        err.add("offices", "must be a list under the key 'offices'")
+    err, items = _read_keyed_list(path, "offices", errors, base)
+    if err is None or not items:
         return []
     allowed = {"id", "name", "kind", "aliases", "old_names", "address", "phone", "coordinates", "hours",
                "counters", "slot_minutes", "receives", "status", "verified_by", "verified_at"}
     offices: List[Office] = []
     ids: Dict[str, int] = {}
-    for i, raw in enumerate(data["offices"]):
+    for i, raw in enumerate(items):
         p = f"offices[{i}]"
         if not isinstance(raw, dict):
             err.add(p, "must be a mapping")
@@ -582,19 +590,12 @@ def load_offices(path: Path, procedures: Dict[str, Procedure], errors: List[str]
 
 def load_holidays(path: Path, errors: List[str], base: Optional[Path] = None) -> List[Holiday]:
     """Load and validate ``holidays.yml`` (a missing file means no holidays)."""
-    if not path.exists():
-        return []
-    file = _rel(path, base or path.parent)
-    err = _Errors(file, errors)
-    data = _read_yaml(path, err)
-    if data is None:
-        return []
-    if not isinstance(data, dict) or not isinstance(data.get("holidays"), list):
-        err.add("holidays", "must be a list under the key 'holidays'")
+    err, items = _read_keyed_list(path, "holidays", errors, base)
+    if err is None or not items:
         return []
     out: List[Holiday] = []
     seen = set()
-    for i, raw in enumerate(data["holidays"]):
+    for i, raw in enumerate(items):
         p = f"holidays[{i}]"
         if not isinstance(raw, dict):
             err.add(p, "must be a mapping {date, name}")

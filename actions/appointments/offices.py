@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from knowledge.geo import haversine_km
 from knowledge.schema import ALL_COMMUNE, Office, Procedure, load_offices, load_procedures
 
 KB_DIR = Path(__file__).resolve().parents[2] / "knowledge"
-EARTH_RADIUS_KM = 6371.0
 
 
 @functools.lru_cache(maxsize=2)
@@ -38,14 +37,6 @@ def find_office(text: str) -> Optional[Office]:
     offices = all_offices()
     found = match_office(text or "", [dataclasses.asdict(o) for o in offices])
     return get_office(found["id"]) if found else None
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
 def nearest_office(lat: float, lon: float, procedure_key: Optional[str] = None) -> Optional[Office]:
