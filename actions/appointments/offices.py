@@ -73,3 +73,8 @@ def redirect_for(office: Office, procedure_key: str) -> Optional[List[Office]]:
         lat, lon = office.coordinates
         others.sort(key=lambda o: haversine_km(lat, lon, *o.coordinates) if o.coordinates else float("inf"))
     return others
+
+
+def get_procedure(key: str) -> Optional[Procedure]:
+    """The procedure with this key from the knowledge base, or None."""
+    return _knowledge(str(KB_DIR))[0].get(key) if key else None

@@ -380,7 +380,8 @@ def cancel(code: str, phone: str, *, now: Optional[dt.datetime] = None, url: Opt
                 return BookingResult(NOT_FOUND)
             res = conn.execute(bookings.update()
                                .where(bookings.c.code == booking.code, bookings.c.status == BOOKED)
-                               .values(status=CANCELLED, updated_at=now))
+                               # The key is freed so the same person may book this slot again.
+                               .values(status=CANCELLED, updated_at=now, idempotency_key=None))
             if res.rowcount != 1:  # cancelled by a concurrent request
                 return BookingResult(NOT_FOUND)
             _give_back(conn, booking.office_id, booking.slot_start)
@@ -421,7 +422,7 @@ def move(code: str, phone: str, new_slot: dt.datetime, *, now: Optional[dt.datet
                                    .where(bookings.c.code == current.code, bookings.c.status == BOOKED,
                                           bookings.c.slot_start == current.slot_start)
                                    .values(slot_start=slot, updated_at=now, reminder_status=REMINDER_PENDING,
-                                           reminder_channel_tag=None))
+                                           reminder_channel_tag=None, idempotency_key=None))
                 if res.rowcount != 1:
                     raise _Abort()  # changed meanwhile: roll back the place just taken
                 _give_back(conn, current.office_id, current.slot_start)
