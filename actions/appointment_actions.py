@@ -72,7 +72,11 @@ def _asked(tracker: Tracker, slot: str) -> bool:
 
 
 def _is_digression(tracker: Tracker) -> bool:
-    return _latest_intent(tracker) in DIGRESSIONS
+    intent = _latest_intent(tracker)
+    if intent == "ask_office" and len(_text(tracker).split()) <= 4 and \
+            (_datetimes(tracker, "date") or _datetimes(tracker, "time")):
+        return False  # "chủ nhật" or "thứ 7 được không" answers the date question rather than asking office hours
+    return intent in DIGRESSIONS
 
 
 def _folded(text: str) -> str:
