@@ -235,11 +235,18 @@ class AppointmentFormBase(FormValidationAction, abc.ABC):
             return {"appt_date": None}
         office = self.office_of(tracker)
         if office is None:
-            return {"appt_date": None}
+            return {"appt_date": slot_value}  # checked once the office is known (validate_appt_office)
+        out = await self.check_day(office, slot_value, dispatcher)
+        hhmm = tracker.get_slot("appt_time")
+        if out.get("appt_date") and hhmm and "appt_time" not in tracker.slots_to_validate():
+            out.update(await self.check_time(office, out["appt_date"], hhmm, dispatcher))  # kept from before
+        return out
+
+    async def check_day(self, office: Office, slot_value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        """The date check of validate_appt_date against a given office."""
         check = await db.run_sync(calendar.check_date, office, str(slot_value))
         if not check.ok:
-            dispatcher.utter_message(text=texts.date_refusal(check, office),
-                                     buttons=texts.day_buttons(check.alternatives))
+            dispatcher.utter_message(text=texts.date_refusal(check, office))
             return {"appt_date": None, "appt_time": None, "appt_confirm": None}
         assert check.day is not None
         free = await db.run_sync(store.free_slots, office, check.day)
@@ -249,8 +256,7 @@ class AppointmentFormBase(FormValidationAction, abc.ABC):
             days = sorted({calendar.to_local(s).date() for s, _ in alternatives})
             dispatcher.utter_message(
                 text=f"{texts.fmt_day(check.day)} đã kín lịch hẹn tại {office.name}."
-                     + (f" Ngày gần nhất còn chỗ: {texts.fmt_day(days[0])}." if days else ""),
-                buttons=texts.day_buttons(days))
+                     + (f" Ngày gần nhất còn chỗ: {texts.fmt_day(days[0])}." if days else ""))
             return {"appt_date": None, "appt_time": None, "appt_confirm": None}
         return {"appt_date": check.day.isoformat(), "appt_confirm": None}
 
@@ -261,13 +267,16 @@ class AppointmentFormBase(FormValidationAction, abc.ABC):
             return {"appt_time": None}
         office, day = self.office_of(tracker), tracker.get_slot("appt_date")
         if office is None or not day:
-            return {"appt_time": None}  # asked again once the day is known
-        hhmm = parse_time(str(slot_value), _text(tracker)) if ":" in str(slot_value) else None
+            return {"appt_time": slot_value}  # checked once office and day are known
+        return await self.check_time(office, day, slot_value, dispatcher, _text(tracker))
+
+    async def check_time(self, office: Office, day: str, slot_value: Any, dispatcher: CollectingDispatcher,
+                         text: str = "") -> Dict[Text, Any]:
+        """The time check of validate_appt_time against a given office and (validated) day."""
+        hhmm = parse_time(str(slot_value), text) if ":" in str(slot_value) else None
         free = await db.run_sync(store.free_slots, office, dt.date.fromisoformat(day))
         if hhmm is None:
-            dispatcher.utter_message(
-                text="Tôi chưa nhận ra giờ anh/chị chọn. Anh/chị vui lòng chọn một giờ còn trống: "
-                     f"{texts.list_times(free)}.", buttons=texts.time_buttons(free))
+            dispatcher.utter_message(text="Tôi chưa nhận ra giờ anh/chị chọn.")
             return {"appt_time": None}
         wanted = slot_datetime(day, hhmm)
         if any(s == wanted for s, _ in free):
@@ -279,8 +288,7 @@ class AppointmentFormBase(FormValidationAction, abc.ABC):
         else:
             why = f"Khung {hhmm} {texts.fmt_day(wanted.date())} đã kín hoặc đã qua."
         if free:
-            dispatcher.utter_message(text=f"{why} Giờ còn trống: {texts.list_times(free)}.",
-                                     buttons=texts.time_buttons(free))
+            dispatcher.utter_message(text=why)  # the question that follows lists the free times
         else:
             dispatcher.utter_message(text=f"{why} Ngày này đã hết chỗ, anh/chị vui lòng chọn ngày khác.")
             return {"appt_time": None, "appt_date": None}
@@ -375,7 +383,8 @@ class ValidateBookingForm(AppointmentFormBase):
         named = find_office(_text(tracker))
         if named is not None:
             return {"appt_office": named.id}
-        if _asked(tracker, "appt_office"):
+        others = _entity_value(tracker, "phone") or _datetimes(tracker, "date") or _datetimes(tracker, "time")
+        if _asked(tracker, "appt_office") and not others:
             return {"appt_office": "?" + _text(tracker)[:200]}
         return {}
 
@@ -395,10 +404,7 @@ class ValidateBookingForm(AppointmentFormBase):
             if office is not None:
                 dispatcher.utter_message(text=f"Điểm tiếp nhận gần anh/chị nhất: {texts.office_line(office)}")
         elif value.startswith("?"):
-            offices = offices_for_procedure(key) if key else all_offices()
-            dispatcher.utter_message(
-                text="Tôi chưa tìm thấy điểm tiếp nhận này. Anh/chị chọn một điểm dưới đây, nhập tên phường/xã "
-                     "(tên cũ cũng được) hoặc gửi vị trí.", buttons=texts.office_buttons(offices[:5]))
+            dispatcher.utter_message(text="Tôi chưa tìm thấy điểm tiếp nhận nào có tên như vậy.")
             return {"appt_office": None}
         else:
             office = get_office(value)
@@ -411,19 +417,18 @@ class ValidateBookingForm(AppointmentFormBase):
                 names = ", ".join(o.name for o in others[:3])
                 dispatcher.utter_message(
                     text=f"{office.name} không tiếp nhận thủ tục {proc.name if proc else key}. "
-                         f"Anh/chị có thể đặt lịch tại: {names}.", buttons=texts.office_buttons(others[:5]))
+                         f"Anh/chị có thể đặt lịch tại: {names}.")
                 return {"appt_office": None}
         out: Dict[Text, Any] = {"appt_office": office.id, "appt_confirm": None}
-        day = tracker.get_slot("appt_date")
-        if day and "appt_date" not in tracker.slots_to_validate():
-            # Another office has another calendar: keep the day and time only if they are still free there.
-            check = await db.run_sync(calendar.check_date, office, str(day))
-            free = await db.run_sync(store.free_slots, office, check.day) if check.ok else []
-            hhmm = tracker.get_slot("appt_time")
-            if not free:
-                out.update(appt_date=None, appt_time=None)
-            elif hhmm and not any(s == slot_datetime(day, hhmm) for s, _ in free):
-                out["appt_time"] = None
+        pending = tracker.slots_to_validate()
+        day, hhmm = tracker.get_slot("appt_date"), tracker.get_slot("appt_time")
+        # A day or time given before the office (or for another office) is checked against this office's calendar;
+        # those given in this same message are checked right after, by their own validate_ methods.
+        if day and "appt_date" not in pending:
+            out.update(await self.check_day(office, day, dispatcher))
+            day = out.get("appt_date")
+        if day and hhmm and "appt_time" not in pending and "appt_date" not in pending:
+            out.update(await self.check_time(office, day, hhmm, dispatcher))
         return out
 
     async def extract_appt_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,

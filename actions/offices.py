@@ -33,19 +33,22 @@ def _names(office: Dict[str, Any]) -> List[str]:
 
 def match_office(text: str, offices: Sequence[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """The office whose distinctive name words best cover ``text`` (diacritics and old names tolerated)."""
-    words = set(canonical(text).split()) - GENERIC
+    all_words = set(canonical(text).split())
+    words = all_words - GENERIC
     if not words:
         return None
-    best, best_score = None, 0.0
+    best, best_score = None, (0.0, 0)
     for office in offices:
         for name in _names(office):
             key = set(canonical(name).split()) - GENERIC
             if not key:
                 continue
-            score = len(words & key) / len(key)
+            # Full coverage of the distinctive words first; then the name sharing most words, kind words included
+            # ("công an phường Yên Hòa" is the police office, not the ward's People's Committee).
+            score = (len(words & key) / len(key), len(all_words & set(canonical(name).split())))
             if score > best_score:
                 best, best_score = office, score
-    return best if best_score >= 0.99 else None
+    return best if best_score[0] >= 0.99 else None
 
 
 def describe_hours(hours: Dict[str, List[str]]) -> str:

@@ -128,7 +128,8 @@ async def test_lunch_break_and_full_slots_are_refused_with_free_times():
                           channel="rest", sender_id=f"other-{i}").ok
     slots, texts = await turn(form, tracker("9h", requested="appt_time", slots=base))
     assert slots == {"appt_time": None}
-    assert "đã kín" in texts[0] and "09:00" not in texts[0].split("Giờ còn trống:")[1]
+    assert texts == ["Khung 09:00 thứ Năm 03/12/2026 đã kín hoặc đã qua."]
+    assert all(s != aa.slot_datetime(THU, "09:00") for s, _ in store.free_slots("phuong_ba_dinh", dt.date(2026, 12, 3)))
     slots, _ = await turn(form, tracker("2 giờ", requested="appt_time", slots=base))
     assert slots == {"appt_time": "14:00", "appt_confirm": None}
 
@@ -139,6 +140,17 @@ async def test_shared_location_picks_the_nearest_office():
         entities=[entity("latitude", "21.029"), entity("longitude", "105.850")], slots={"appt_procedure": "none"}))
     assert slots == {"appt_office": "phuong_hoan_kiem", "appt_confirm": None}
     assert texts[0].startswith("Điểm tiếp nhận gần anh/chị nhất: UBND phường Hoàn Kiếm")
+
+
+async def test_day_and_time_given_before_the_office_are_checked_once_it_is_known():
+    form = aa.ValidateBookingForm()
+    slots, texts = await turn(form, tracker("thứ 5 lúc 12h", intent="book_appointment"))
+    assert slots == {"appt_procedure": "none", "appt_date": THU, "appt_time": "12:00"} and texts == []
+    slots, texts = await turn(form, tracker("công an phường Yên Hòa", requested="appt_office",
+                                            slots={"appt_procedure": "none", "appt_date": THU, "appt_time": "12:00"}))
+    assert slots == {"appt_office": "cong_an_phuong_yen_hoa", "appt_date": THU, "appt_time": None,
+                     "appt_confirm": None}
+    assert texts == ["Giờ này là giờ nghỉ trưa."]
 
 
 async def test_old_district_name_finds_the_new_ward():
