@@ -96,6 +96,21 @@ def _datetimes(tracker: Tracker, kind: str) -> List[Any]:
     return [e for e in find_datetimes(_text(tracker), calendar.now_local()) if e.entity == kind]
 
 
+_BARE_WEEKDAY_RE = re.compile(r"^(?:(?:vao|ngay|hom) )?(?:thu (?:hai|ba|tu|nam|sau|bay|[2-7])|chu nhat|t[2-7]|cn)$")
+
+
+def same_week_correction(typed: str, value: str, previous: Optional[str]) -> str:
+    """'à nhầm, thứ 6 chứ' after 'thứ 5 tuần sau' means Friday of that same week, not of this one."""
+    if not previous or not _BARE_WEEKDAY_RE.match(_folded(typed)):
+        return value
+    try:
+        new, old = dt.date.fromisoformat(value), dt.date.fromisoformat(previous)
+    except ValueError:
+        return value
+    moved = old - dt.timedelta(days=old.weekday()) + dt.timedelta(days=new.weekday())
+    return moved.isoformat() if moved >= calendar.now_local().date() else value
+
+
 def slot_datetime(day: str, hhmm: str) -> dt.datetime:
     """The local datetime of ``day`` (ISO) at ``hhmm``."""
     hour, minute = (int(x) for x in hhmm.split(":"))
@@ -183,6 +198,7 @@ class AppointmentFormBase(FormValidationAction, abc.ABC):
             dates = _datetimes(tracker, "date")
             if dates:
                 value = dates[0].value if dates[0].value and not dates[0].invalid else dates[0].text
+                value = same_week_correction(dates[0].text, value, tracker.get_slot("appt_date"))
             elif _asked(tracker, "appt_date") and not _payload_message(tracker) and not _datetimes(tracker, "time"):
                 value = _text(tracker)  # validation explains why it is not a date
         if value is None:
@@ -255,7 +271,7 @@ class AppointmentFormBase(FormValidationAction, abc.ABC):
                                              dt.datetime.combine(check.day, dt.time(23, 59), tzinfo=calendar.tz()))
             days = sorted({calendar.to_local(s).date() for s, _ in alternatives})
             dispatcher.utter_message(
-                text=f"{texts.fmt_day(check.day)} đã kín lịch hẹn tại {office.name}."
+                text=f"{texts.cap(texts.fmt_day(check.day))} đã kín lịch hẹn tại {office.name}."
                      + (f" Ngày gần nhất còn chỗ: {texts.fmt_day(days[0])}." if days else ""))
             return {"appt_date": None, "appt_time": None, "appt_confirm": None}
         return {"appt_date": check.day.isoformat(), "appt_confirm": None}
@@ -596,7 +612,7 @@ class ActionAskApptTime(Action):
             return []
         free = await db.run_sync(store.free_slots, office, dt.date.fromisoformat(day))
         dispatcher.utter_message(
-            text=f"{texts.fmt_day(dt.date.fromisoformat(day))} còn trống các giờ: {texts.list_times(free)}. "
+            text=f"{texts.cap(texts.fmt_day(dt.date.fromisoformat(day)))} còn trống các giờ: {texts.list_times(free)}. "
                  "Anh/chị chọn giờ nào ạ?", buttons=texts.time_buttons(free))
         return []
 
@@ -633,6 +649,23 @@ class ActionAskApptConfirm(Action):
         dispatcher.utter_message(text=texts.booking_confirm_question(
             office, slot, tracker.get_slot("appt_name") or "", tracker.get_slot("appt_phone") or "", proc),
             buttons=buttons)
+        return []
+
+
+class ActionAskApptPhone(Action):
+    """Ask the phone: a contact number when booking, the number used at booking when cancelling or moving."""
+
+    def name(self) -> Text:
+        return "action_ask_appt_phone"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.active_loop_name == "manage_booking_form":
+            dispatcher.utter_message(text="Để bảo vệ lịch hẹn, anh/chị vui lòng nhập số điện thoại đã dùng khi đặt "
+                                          "lịch này.")
+        else:
+            dispatcher.utter_message(text="Anh/chị vui lòng nhập số điện thoại liên hệ (dùng để hủy hoặc đổi lịch "
+                                          "sau này).")
         return []
 
 

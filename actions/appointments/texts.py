@@ -29,6 +29,11 @@ def fmt_day(day: dt.date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"
 
 
+def cap(text: str) -> str:
+    """Upper-case the first letter (a day name opening a sentence)."""
+    return text[:1].upper() + text[1:]
+
+
 def fmt_slot(slot: dt.datetime) -> str:
     """'08:30 thứ Năm 26/11/2026'."""
     local = calendar.to_local(slot)
@@ -83,7 +88,7 @@ def date_refusal(check: calendar.DateCheck, office: Office) -> str:
     elif reason == calendar.PAST and day is not None:
         head = f"Ngày {day:%d/%m/%Y} đã qua."
     elif reason == calendar.HOLIDAY and day is not None:
-        head = f"{fmt_day(day)} là ngày nghỉ ({check.holiday_name}), {office.name} không làm việc."
+        head = f"{cap(fmt_day(day))} là ngày nghỉ ({check.holiday_name}), {office.name} không làm việc."
     elif reason == calendar.CLOSED_DAY and day is not None:
         head = f"{office.name} không tiếp nhận hồ sơ vào {fmt_day(day)}."
     elif reason == calendar.DAY_OVER:

@@ -96,6 +96,14 @@ async def test_correction_while_the_name_is_asked_changes_the_day_and_clears_the
     assert texts == []
 
 
+async def test_a_bare_weekday_correction_stays_in_the_week_of_the_day_it_corrects():
+    next_thu = "2026-12-10"
+    slots, _ = await turn(aa.ValidateBookingForm(), tracker(
+        "à nhầm, thứ 6 chứ", requested="appt_time",
+        slots={"appt_procedure": "none", "appt_office": "phuong_ba_dinh", "appt_date": next_thu}))
+    assert slots == {"appt_date": "2026-12-11", "appt_time": None, "appt_confirm": None}
+
+
 async def test_a_procedure_question_mid_form_fills_nothing_so_the_rules_answer_it():
     slots, texts = await turn(aa.ValidateBookingForm(), tracker(
         "làm căn cước cần giấy tờ gì", intent="ask_procedure", requested="appt_name",
