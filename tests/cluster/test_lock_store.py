@@ -1,0 +1,123 @@
+"""The atomic lock store against a real Redis, with real processes."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from typing import List
+
+import pytest
+import redis
+
+from cluster.lock_store import AtomicRedisLockStore, LockError
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.usefixtures("redis_base_url")
+
+
+@pytest.fixture
+def url(redis_base_url: str) -> str:
+    """A Redis database of its own for these tests."""
+    return redis_base_url.rsplit("/", 1)[0] + "/7"
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+def worker(url: str, prefix: str, turns: int, hold: float, lifetime: float = 5.0) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen([sys.executable, "-m", "tests.cluster.lock_worker", url, prefix, "conv-1", str(turns),
+                             str(hold), str(lifetime)], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+
+
+def read_log(url: str, prefix: str) -> List[str]:
+    return [x.decode() for x in redis.Redis.from_url(url).lrange(f"{prefix}:log", 0, -1)]
+
+
+def test_four_processes_never_hold_the_same_conversation_at_once(url: str, prefix: str) -> None:
+    procs = [worker(url, prefix, turns=10, hold=0.005) for _ in range(4)]
+    for p in procs:
+        assert p.wait(timeout=120) == 0
+    log = read_log(url, prefix)
+    assert len(log) == 80
+    for enter, leave in zip(log[0::2], log[1::2]):  # strictly in/out pairs of the same process: no overlap
+        assert enter.startswith("in:") and leave == "out:" + enter[3:]
+    assert len({e.split(":")[1] for e in log}) == 4
+
+
+async def test_turns_are_served_in_arrival_order(url: str, prefix: str) -> None:
+    store = AtomicRedisLockStore(url=url, key_prefix=prefix)
+    order: List[int] = []
+
+    async def turn(i: int) -> None:
+        await asyncio.sleep(i * 0.01)  # arrive one after the other
+        async with store.lock("conv-1"):
+            order.append(i)
+            await asyncio.sleep(0.02)
+
+    await asyncio.gather(*(turn(i) for i in range(10)))
+    assert order == list(range(10))
+    assert store.stats.acquired == 10 and store.stats.waited >= 8
+    await store.aclose()
+
+
+async def test_a_slow_turn_keeps_its_lock_past_the_lifetime(url: str, prefix: str) -> None:
+    store = AtomicRedisLockStore(url=url, key_prefix=prefix, lifetime=0.6)
+    events: List[str] = []
+
+    async def slow() -> None:
+        async with store.lock("conv-1"):
+            events.append("slow in")
+            await asyncio.sleep(2.0)  # more than three lifetimes: the heartbeat keeps the ticket alive
+            events.append("slow out")
+
+    async def next_turn() -> None:
+        await asyncio.sleep(0.1)
+        async with store.lock("conv-1"):
+            events.append("next in")
+
+    await asyncio.gather(slow(), next_turn())
+    assert events == ["slow in", "slow out", "next in"]
+    await store.aclose()
+
+
+async def test_a_killed_holder_releases_the_conversation_after_its_lifetime(url: str, prefix: str) -> None:
+    proc = worker(url, prefix, turns=1, hold=60, lifetime=1.0)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    store = AtomicRedisLockStore(url=url, key_prefix=prefix, max_wait=10)
+    started = time.monotonic()
+    async with store.lock("conv-1"):
+        waited = time.monotonic() - started
+    assert waited < 3.0  # the dead process's ticket expired (lifetime 1 s), no endless wait
+    await store.aclose()
+
+
+async def test_a_stuck_conversation_gives_a_lock_error_not_an_endless_wait(url: str, prefix: str) -> None:
+    holder = AtomicRedisLockStore(url=url, key_prefix=prefix)
+    waiter = AtomicRedisLockStore(url=url, key_prefix=prefix, max_wait=0.5)
+    async with holder.lock("conv-1"):
+        with pytest.raises(LockError):
+            async with waiter.lock("conv-1"):
+                pass
+    assert waiter.stats.timeouts == 1
+    async with waiter.lock("conv-1"):  # the timed-out ticket left the queue
+        pass
+    await holder.aclose()
+    await waiter.aclose()
+
+
+def test_registered_by_module_path_in_endpoints(url: str) -> None:
+    from rasa.core.lock_store import LockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    cfg = EndpointConfig(url=url, type="cluster.lock_store.AtomicRedisLockStore", key_prefix="x", max_wait=7)
+    store = LockStore.create(cfg)
+    assert isinstance(store, AtomicRedisLockStore) and store.max_wait == 7 and store.url == url
