@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup lock model kb run chat test eval-nlu eval-kb bench clean
+.PHONY: help setup lock model kb run run-cluster chat test eval-nlu eval-kb bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -42,6 +42,9 @@ model: setup  ## train the Rasa model if it is missing or stale (Rasa fingerprin
 
 run: kb model  ## the main job: action server + Rasa server (REST channel) on embedded defaults
 	bash scripts/run_local.sh $(RASA_PORT) $(ACTION_PORT)
+
+run-cluster: kb model  ## N Rasa servers (default 2) behind a load balancer, sharing Redis and PostgreSQL
+	bash scripts/run_cluster.sh $(or $(N),2) $(RASA_PORT)
 
 chat: kb model  ## talk to the bot in this terminal
 	bash scripts/run_local.sh $(RASA_PORT) $(ACTION_PORT) --shell

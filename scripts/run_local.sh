@@ -10,7 +10,7 @@ export PYTHONPATH=$PWD
 endpoints=$(mktemp --suffix=.yml)
 sed "s|localhost:5055|localhost:${action_port}|" bot/endpoints.yml > "$endpoints"
 
-$py -m rasa_sdk --actions actions --port "$action_port" &
+$py -m actions.server --port "$action_port" &
 action_pid=$!
 cleanup() { kill "$action_pid" 2>/dev/null || true; wait "$action_pid" 2>/dev/null || true; rm -f "$endpoints"; }
 trap cleanup EXIT INT TERM
