@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Dict, Optional, Text
+from typing import Any, AsyncIterator, Dict, Iterator, Optional, Text, Tuple
 
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LockError, LockStore
@@ -70,6 +71,23 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 """
+
+
+# A ticket drawn when the platform's webhook arrived (see AtomicRedisLockStore.reserve), used by the next lock()
+# of that conversation in the same task: turns then run in webhook arrival order even when one citizen's messages
+# reach different servers.
+_reserved: "contextvars.ContextVar[Optional[Tuple[str, int]]]" = contextvars.ContextVar("reserved_ticket",
+                                                                                          default=None)
+
+
+@contextlib.contextmanager
+def use_reserved(conversation_id: Text, ticket: Optional[int]) -> Iterator[None]:
+    """Make the next ``lock(conversation_id)`` in this task take ``ticket`` instead of drawing a new one."""
+    token = _reserved.set((conversation_id, ticket) if ticket is not None else None)
+    try:
+        yield
+    finally:
+        _reserved.reset(token)
 
 
 @dataclass
@@ -139,12 +157,25 @@ class AtomicRedisLockStore(LockStore):
         log.warning("conversation %s held its lock longer than %.0f s; letting it expire", conversation_id,
                     self.max_hold)
 
+    async def reserve(self, conversation_id: Text, lifetime: Optional[float] = None) -> int:
+        """Draw a ticket now (webhook arrival) for a turn that will run later; see ``use_reserved``."""
+        keys = self._keys(conversation_id)
+        life = self.lifetime if lifetime is None else lifetime
+        return await self._eval(_ISSUE, keys, int(life * 1000), self._idle_ms())
+
     @contextlib.asynccontextmanager
     async def lock(self, conversation_id: Text, lock_lifetime: float = 0,
                    wait_time_in_seconds: float = 0) -> AsyncIterator[TicketLock]:
         """Hold the conversation for one turn; LockError when it could not be had within ``max_wait``."""
         keys = self._keys(conversation_id)
-        ticket = await self._eval(_ISSUE, keys, int(self.lifetime * 1000), self._idle_ms())
+        reserved = _reserved.get()
+        if reserved is not None and reserved[0] == conversation_id:
+            _reserved.set(None)  # used once: a second lock() in the same task draws its own ticket
+            ticket = reserved[1]
+            await self._eval(_REFRESH, keys[:2], ticket, int(self.lifetime * 1000), self._idle_ms())
+        else:
+            ticket = await self._eval(_ISSUE, keys, int(self.lifetime * 1000), self._idle_ms())
+            reserved = None
         started = time.monotonic()
         beat = asyncio.ensure_future(self._heartbeat(conversation_id, ticket, started))
         try:
@@ -156,7 +187,16 @@ class AtomicRedisLockStore(LockStore):
                     break
                 if state == -1:
                     self.stats.lost += 1
-                    raise LockError(f"lock ticket for conversation '{conversation_id}' expired while waiting")
+                    if reserved is None:
+                        raise LockError(f"lock ticket for conversation '{conversation_id}' expired while waiting")
+                    # A reserved ticket waited in this process's queue longer than its lifetime: draw a new one
+                    # (arrival order can no longer be promised, but the turn is not lost).
+                    log.warning("reserved ticket of conversation %s expired; drawing a new one", conversation_id)
+                    beat.cancel()
+                    ticket = await self._eval(_ISSUE, keys, int(self.lifetime * 1000), self._idle_ms())
+                    beat = asyncio.ensure_future(self._heartbeat(conversation_id, ticket, started))
+                    reserved = None
+                    continue
                 if time.monotonic() - started > self.max_wait:
                     self.stats.timeouts += 1
                     raise LockError(f"could not lock conversation '{conversation_id}' within {self.max_wait:.0f} s")
