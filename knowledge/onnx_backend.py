@@ -84,7 +84,7 @@ def export(source: str, folder: Path, fingerprint: str, threads: int = 1) -> Non
     """Export the sentence-transformers pipeline of ``source`` with its tokenizer into ``folder`` (atomically)."""
     import torch
 
-    # eager attention traces to plain ops; transformers' SDPA mask helpers are not meant for the TorchScript exporter
+    # eager attention traces to plain MatMul / Softmax ops, a safe subset for the TorchScript exporter (SDPA untried)
     st = load_sentence_transformer(source, threads, attn_implementation="eager")
     tokenizer = getattr(st[0], "tokenizer", None)
     if tokenizer is None or not getattr(tokenizer, "is_fast", False):
