@@ -2,8 +2,10 @@
 
 Run from the repository root: `.venv/bin/python bench/knowledge_bench.py [--queries N] [--procedures N]`.
 
-1. Real knowledge base: p50/p95 latency of one search (query embedding included) in hybrid and BM25-only modes,
-   on the procedures' own example questions, in the same run.
+1. Real knowledge base: p50/p95 latency of one search on the procedures' own example questions: BM25-only, and for
+   each embedding backend (torch, onnx, onnx-int8) hybrid and dense-only (query embedding included) and the query
+   embedding alone. Every variant runs on each question in turn, in a rotating order, so that the machine's noise
+   falls on all of them alike.
 2. Synthetic knowledge base: 5,000 procedures x 10 chunks = 50,000 vectors. The vectors are SYNTHESIZED, not
    embedded: each is a real chunk vector of the current index plus Gaussian noise, re-normalised (embedding 50k texts
    would take about an hour on this CPU and measure the model, not the index). Queries are real e5 query vectors
@@ -20,7 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -43,35 +45,51 @@ def vm_hwm_mb() -> float:
 
 
 # ----------------------------------------------------------------------------------------------- part 1
-def real_kb(n_queries: int) -> Tuple[Dict, np.ndarray, np.ndarray]:
-    """Latency of hybrid vs BM25-only searches on the real knowledge base."""
+def real_kb(n_queries: int, backends: Sequence[str]) -> Tuple[Dict, np.ndarray, np.ndarray]:
+    """Latency of BM25-only and, per backend, hybrid / dense-only searches and query embedding, interleaved."""
     from knowledge.config import load_config
     from knowledge.search import Searcher
 
-    searcher = Searcher(load_config())
-    start = time.perf_counter()
-    searcher.prepare("hybrid")
-    ready = time.perf_counter() - start
-    questions = [e for p in searcher.kb.procedures.values() for e in p.examples][:n_queries]
-    for q in questions[:5]:  # warm-up (first calls of a new input length are slow in PyTorch)
-        searcher.search(q, mode="hybrid")
-    out = {"procedures": len(searcher.kb.procedures), "chunks": len(searcher.chunks), "queries": len(questions),
-           "startup_s": ready}
-    for mode in ("bm25", "hybrid", "dense"):
-        times = []
-        for q in questions:
+    cfg = load_config()
+    searchers = {}
+    out: Dict = {"backends": {}}
+    for backend in backends:  # in this order: the first also pays for the imports they share
+        start = time.perf_counter()
+        searchers[backend] = Searcher(cfg.with_(backend=backend)).prepare("hybrid")
+        out["backends"][backend] = {"startup_s": time.perf_counter() - start}
+    first = searchers[backends[0]]
+    questions = [e for p in first.kb.procedures.values() for e in p.examples][:n_queries]
+    out.update(procedures=len(first.kb.procedures), chunks=len(first.chunks), queries=len(questions))
+    for searcher in searchers.values():
+        for q in questions[:5]:  # warm-up (first calls of a new input length are slow in PyTorch)
+            searcher.search(q, mode="hybrid")
+
+    def timed(run: Callable[[str], object]) -> Callable[[str], float]:
+        def call(q: str) -> float:
             t = time.perf_counter()
-            searcher.search(q, mode=mode)
-            times.append((time.perf_counter() - t) * 1000)
-        out[mode] = {"p50": pct(times, 0.5), "p95": pct(times, 0.95), "mean": float(np.mean(times))}
-    times = []
-    for q in questions:
-        t = time.perf_counter()
-        searcher.embedder.embed_query(q)
-        times.append((time.perf_counter() - t) * 1000)
-    out["embed_only"] = {"p50": pct(times, 0.5), "p95": pct(times, 0.95)}
-    vecs = searcher.embedder.embed_queries(questions)
-    return out, searcher.dense_index().vectors, vecs
+            run(q)
+            return (time.perf_counter() - t) * 1000
+        return call
+
+    variants: Dict[Tuple[str, str], Callable[[str], float]] = {("bm25", ""): timed(
+        lambda q: first.search(q, mode="bm25"))}
+    for backend, searcher in searchers.items():
+        for mode in ("hybrid", "dense"):
+            variants[(mode, backend)] = timed(lambda q, s=searcher, m=mode: s.search(q, mode=m))
+        variants[("embed", backend)] = timed(searcher.embedder.embed_query)
+    keys = list(variants)
+    times: Dict[Tuple[str, str], List[float]] = {k: [] for k in keys}
+    for i, q in enumerate(questions):
+        for k in keys[i % len(keys):] + keys[:i % len(keys)]:
+            times[k].append(variants[k](q))
+    for (kind, backend), ts in times.items():
+        stats = {"p50": pct(ts, 0.5), "p95": pct(ts, 0.95), "mean": float(np.mean(ts))}
+        if backend:
+            out["backends"][backend][kind] = stats
+        else:
+            out[kind] = stats
+    vecs = first.embedder.embed_queries(questions)
+    return out, first.dense_index().vectors, vecs
 
 
 # ----------------------------------------------------------------------------------------------- part 2
@@ -137,14 +155,17 @@ def synthetic(base: np.ndarray, queries: np.ndarray, n_procedures: int, chunks_p
 def report(real: Dict, syn: Dict) -> str:
     """The results as plain-text tables."""
     lines = [f"Real knowledge base: {real['procedures']} procedures, {real['chunks']} chunks, "
-             f"{real['queries']} example questions (model + index ready in {real['startup_s']:.1f} s)",
-             f"{'mode':<28}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}"]
-    for mode, label in (("bm25", "BM25-only"), ("hybrid", "hybrid (embedding incl.)"),
-                        ("dense", "dense-only (embedding incl.)")):
-        r = real[mode]
-        lines.append(f"{label:<28}{r['p50']:>10.2f}{r['p95']:>10.2f}{r['mean']:>10.2f}")
-    e = real["embed_only"]
-    lines.append(f"{'query embedding alone':<28}{e['p50']:>10.2f}{e['p95']:>10.2f}")
+             f"{real['queries']} example questions, all variants interleaved",
+             f"{'search':<44}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}"]
+    r = real["bm25"]
+    lines.append(f"{'BM25-only':<44}{r['p50']:>10.2f}{r['p95']:>10.2f}{r['mean']:>10.2f}")
+    for kind, label in (("hybrid", "hybrid (embedding incl.)"), ("dense", "dense-only (embedding incl.)"),
+                        ("embed", "query embedding alone")):
+        for backend, b in real["backends"].items():
+            r = b[kind]
+            lines.append(f"{label + ', ' + backend:<44}{r['p50']:>10.2f}{r['p95']:>10.2f}{r['mean']:>10.2f}")
+    lines.append("(model + index ready in " + ", ".join(f"{backend} {b['startup_s']:.1f} s" for backend, b in
+                                                        real["backends"].items()) + ", loaded in that order)")
     lines.append("")
     lines.append(f"Synthetic knowledge base: {syn['vectors']:,} chunk vectors (dim {syn['dim']}), "
                  f"{syn['queries']} queries; vectors synthesized from real ones + noise (not embedded)")
@@ -166,6 +187,8 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200, help="real-KB questions to time (default 200)")
     parser.add_argument("--procedures", type=int, default=5000, help="synthetic procedures (default 5000)")
     parser.add_argument("--chunks-per", type=int, default=10, help="chunks per synthetic procedure (default 10)")
+    parser.add_argument("--backends", default="onnx,onnx-int8,torch",
+                        help="embedding backends to compare, comma-separated (default onnx,onnx-int8,torch)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -177,7 +200,7 @@ def main() -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    real, chunk_vectors, query_vectors = real_kb(args.queries)
+    real, chunk_vectors, query_vectors = real_kb(args.queries, [b.strip() for b in args.backends.split(",")])
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:

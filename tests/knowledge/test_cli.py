@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from knowledge.config import REPO_DIR
+from knowledge.embeddings import builtin_model_dir
 
 from .conftest import procedure, write_kb
 
@@ -63,6 +64,31 @@ def test_search_batch_loads_once_and_prints_one_line_per_question(real_searcher,
     assert objs[0]["results"][0]["key"] == "ket_hon" and not objs[0]["declined"]
     assert objs[1]["declined"]
     assert objs[2]["results"][0]["key"] == "ho_chieu" and objs[2]["aspect"] == "time"
+
+
+def test_search_json_stays_clean_while_the_onnx_model_is_exported(real_searcher, tmp_path: Path):
+    # fresh models folder: the converted e5 (linked), no ONNX export yet; each backend exports on first use
+    converted = builtin_model_dir("multilingual-e5-small", real_searcher.cfg.models_dir)
+    models = tmp_path / "models"
+    (models / converted.name).mkdir(parents=True)
+    for item in converted.iterdir():
+        if item.name != "onnx":
+            (models / converted.name / item.name).symlink_to(item)
+    q = "lệ phí làm hộ chiếu bao nhiêu"
+    out = run("search", "--json", q, env={"KB_MODELS_DIR": str(models), "KB_EMBEDDING_BACKEND": "onnx"})
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.splitlines()) == 1
+    check_shape(json.loads(out.stdout), q)
+    assert (models / converted.name / "onnx" / "model.onnx").exists()
+    questions = ["dang ky ket hon o dau", "xin visa đi Mỹ cần gì"]
+    (tmp_path / "q.txt").write_text("\n".join(questions) + "\n", encoding="utf-8")
+    out = run("search", "--json", "--batch", str(tmp_path / "q.txt"),
+              env={"KB_MODELS_DIR": str(models), "KB_EMBEDDING_BACKEND": "onnx-int8"})
+    assert out.returncode == 0, out.stderr
+    objs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [o["query"] for o in objs] == questions
+    assert objs[0]["results"][0]["key"] == "ket_hon" and objs[1]["declined"]
+    assert (models / converted.name / "onnx" / "model-int8.onnx").exists()
 
 
 def test_search_without_json_prints_the_composed_answer(real_searcher):
