@@ -9,6 +9,7 @@ import asyncio
 import enum
 import logging
 import random
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -50,28 +51,30 @@ Classifier = Callable[[int, Any], Tuple[Outcome, Optional[str]]]
 # Permanent send failures per (platform, code): logged and counted so operators can see them.
 FAILURES: Counter = Counter()
 
-_session: Optional[aiohttp.ClientSession] = None
+# One session per event loop: a session is bound to its loop, and the connectors use two (Sanic's and the turn
+# loop, see connectors/turns.py); test runners start a new loop per test.
+_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]" = (
+    weakref.WeakKeyDictionary())
 
 
 async def get_session() -> aiohttp.ClientSession:
-    """The process-wide ClientSession, created on first use (and again if its loop has gone)."""
-    global _session
+    """The running loop's ClientSession, created on first use."""
     loop = asyncio.get_running_loop()
-    # A session is bound to its event loop; test runners (and reloads) may start a new loop.
-    if _session is None or _session.closed or getattr(_session, "_loop", loop) is not loop:
-        _session = aiohttp.ClientSession(
+    session = _sessions.get(loop)
+    if session is None or session.closed:
+        session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=15, connect=5),
             connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
         )
-    return _session
+        _sessions[loop] = session
+    return session
 
 
 async def close_session() -> None:
-    """Close the shared session (on shutdown)."""
-    global _session
-    if _session is not None and not _session.closed:
-        await _session.close()
-    _session = None
+    """Close the running loop's session (on shutdown)."""
+    session = _sessions.pop(asyncio.get_running_loop(), None)
+    if session is not None and not session.closed:
+        await session.close()
 
 
 def record_failure(platform: str, code: Optional[str], detail: Any) -> None:

@@ -23,8 +23,9 @@ from connectors.geo import describe_nearest, parse_coordinates
 from connectors.logsafe import mask, short_id
 from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_messenger_signature
-from connectors.stores import DedupeStore
+from connectors.stores import DedupeStore, HeldMessages
 from connectors.textsplit import split_text
+from connectors.turns import TURNS, attach_turns, on_turn_loop
 from connectors.userqueue import UserQueue
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ MAX_QUICK_REPLIES = 13
 MAX_TITLE = 20
 MAX_PAYLOAD = 1000
 RATE_LIMIT_CODES = {4, 613, 32, 17}
+# Final refusals about the user rather than the message: 551 person unavailable (any subcode), 10/2018278
+# outside the 24 h window. The message is kept and sent at the user's next message instead.
+HOLD_CODES = {"551", "10/2018278"}
 TEMPORARY_CODES = {1, 2}
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -99,32 +103,46 @@ class MessengerOutput(OutputChannel):
         return "messenger"
 
     def __init__(self, page_token: str, graph_base: str = "https://graph.facebook.com",
-                 graph_version: str = "v21.0", policy: Optional[http.RetryPolicy] = None) -> None:
+                 graph_version: str = "v21.0", policy: Optional[http.RetryPolicy] = None,
+                 held: Optional[HeldMessages] = None) -> None:
         self.page_token = page_token
+        self.held = held or HeldMessages("messenger")
         self.url = f"{graph_base.rstrip('/')}/{graph_version.strip('/')}/me/messages"
         self.policy = policy or http.env_policy(dict(os.environ))
         self.failures: List[Dict[str, Any]] = []
 
-    async def _post(self, body: Dict[str, Any], record: bool = True) -> bool:
+    @on_turn_loop
+    async def _post(self, body: Dict[str, Any], hold: bool = True) -> bool:
         try:
             result = await http.request("POST", self.url, classify_graph, platform="messenger",
                                         policy=self.policy, params={"access_token": self.page_token},
                                         json=body)
-            if not result.ok and record:
+            if not result.ok:
+                user = str(body.get("recipient", {}).get("id"))
                 http.record_failure("messenger", result.code, result.body)
-                self.failures.append({"user": str(body.get("recipient", {}).get("id")), "code": result.code,
-                                      "attempts": result.attempts})
+                self.failures.append({"user": user, "code": result.code, "attempts": result.attempts})
                 del self.failures[:-100]
+                code = str(result.code or "")
+                if hold and "message" in body and (code in HOLD_CODES or code.split("/")[0] in HOLD_CODES):
+                    await self.held.add(user, body["message"])
             return result.ok
         except Exception:
             logger.exception("messenger send crashed")
             return False
 
-    async def send_message(self, recipient_id: str, message: Dict[str, Any]) -> bool:
-        """Send one message object as a RESPONSE; never raises."""
+    async def send_message(self, recipient_id: str, message: Dict[str, Any], hold: bool = True) -> bool:
+        """Send one message object as a RESPONSE (kept for the user's next message on a HOLD_CODES refusal,
+        unless ``hold`` is False); never raises."""
         return await self._post({"recipient": {"id": str(recipient_id)}, "messaging_type": "RESPONSE",
-                                 "message": message})
+                                 "message": message}, hold=hold)
 
+    @on_turn_loop
+    async def send_held(self, recipient_id: str) -> int:
+        """Send the messages kept for the user once more (a second refusal is recorded, not kept)."""
+        return await self.held.resend(str(recipient_id),
+                                      lambda message: self.send_message(recipient_id, message, hold=False))
+
+    @on_turn_loop
     async def sender_action(self, recipient_id: str, action: str = "typing_on") -> bool:
         """mark_seen / typing_on / typing_off (failures are not worth a retry storm: one attempt)."""
         body = {"recipient": {"id": str(recipient_id)}, "sender_action": action}
@@ -257,9 +275,10 @@ class MessengerInput(InputChannel):
                  redis_url: str = "", policy: Optional[http.RetryPolicy] = None) -> None:
         self.app_secret = app_secret
         self.verify_token = verify_token
-        self.output = MessengerOutput(page_token, graph_base, graph_version, policy)
+        self.output = MessengerOutput(page_token, graph_base, graph_version, policy,
+                                      HeldMessages("messenger", redis_url=redis_url))
         self.dedupe = DedupeStore("messenger", redis_url=redis_url)
-        self.queue = UserQueue()
+        self.queue = UserQueue(TURNS)
 
     def get_output_channel(self) -> OutputChannel:
         """The channel's output (for proactive messages)."""
@@ -301,19 +320,12 @@ class MessengerInput(InputChannel):
                 logger.exception("messenger webhook: delivery could not be handled")
             return response.text("EVENT_RECEIVED")
 
-        @bp.listener("before_server_stop")
-        async def finish_turns(*_: Any) -> None:
-            # Let queued turns finish (bounded) so an orderly restart does not drop acknowledged messages.
-            try:
-                await self.queue.drain(float(os.environ.get("CONNECTOR_DRAIN_SECONDS", "10")))
-            except Exception:
-                logger.warning("%s: queued turns still running at shutdown", self.name())
-            await self.aclose()
-
+        attach_turns(bp, self)
         return bp
 
     async def aclose(self) -> None:
-        """Release shared resources (Redis pool, the HTTP session) at shutdown."""
+        """Release shared resources (Redis pools, the HTTP session) at shutdown."""
+        await TURNS.run(self.output.held.aclose())  # opened on the turn loop
         await self.dedupe.aclose()
         await http.close_session()
 
@@ -350,6 +362,7 @@ class MessengerInput(InputChannel):
 
     async def _process(self, on_new_message: OnNewMessage, sender_id: str, message: Optional[Dict[str, Any]],
                        postback: Optional[Dict[str, Any]], mid: str) -> None:
+        await self.output.send_held(sender_id)  # the user is back: what could not be sent before goes first
         if postback is not None:
             text = str(postback.get("payload") or postback.get("title") or "")
             if text:

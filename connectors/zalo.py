@@ -25,8 +25,9 @@ from connectors.geo import describe_nearest, parse_coordinates
 from connectors.logsafe import mask, short_id
 from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_zalo_signature
-from connectors.stores import DedupeStore, PauseStore
+from connectors.stores import DedupeStore, HeldMessages, PauseStore
 from connectors.textsplit import split_text
+from connectors.turns import TURNS, attach_turns, on_turn_loop
 from connectors.userqueue import UserQueue
 from connectors.zalo_tokens import ZaloTokenManager
 
@@ -35,6 +36,9 @@ logger = logging.getLogger(__name__)
 MAX_BUTTONS = 5
 RETRY_CODES = {-32}
 AUTH_CODES = {-216, -220}
+# Final refusals about the user rather than the message (window, follower, night, restrictions): the message
+# is kept and sent at the user's next interaction instead.
+HOLD_CODES = {"-213", "-227", "-230", "-232", "-234", "-244"}
 IGNORED_EVENTS = {"user_seen_message", "user_received_message", "unfollow", "user_submit_info"}
 NON_TEXT_KINDS = {"image", "sticker", "gif", "file", "audio", "video", "link", "business_card"}
 
@@ -90,8 +94,9 @@ class ZaloOutput(OutputChannel):
         return "zalo"
 
     def __init__(self, tokens: ZaloTokenManager, api_base: str = "https://openapi.zalo.me",
-                 policy: Optional[http.RetryPolicy] = None) -> None:
+                 policy: Optional[http.RetryPolicy] = None, held: Optional[HeldMessages] = None) -> None:
         self.tokens = tokens
+        self.held = held or HeldMessages("zalo")
         self.api_base = api_base.rstrip("/")
         self.policy = policy or http.env_policy(dict(os.environ))
         self.failures: List[Dict[str, Any]] = []  # recent permanent failures (bounded), for operators
@@ -103,8 +108,10 @@ class ZaloOutput(OutputChannel):
             headers={"access_token": token},
         )
 
-    async def send_message(self, recipient_id: str, message: Dict[str, Any]) -> bool:
-        """Send one Zalo message object; refresh the token once on -216/-220; never raises."""
+    @on_turn_loop
+    async def send_message(self, recipient_id: str, message: Dict[str, Any], hold: bool = True) -> bool:
+        """Send one message object (on the turn loop); refresh the token once on -216/-220; keep it for the
+        user's next interaction on a HOLD_CODES refusal (unless ``hold`` is False); never raises."""
         try:
             token = await self.tokens.access_token()
             result = await self._post(recipient_id, message, token)
@@ -114,10 +121,18 @@ class ZaloOutput(OutputChannel):
                     result = await self._post(recipient_id, message, new_token)
             if not result.ok:
                 self._record(recipient_id, result)
+                if hold and result.code in HOLD_CODES:
+                    await self.held.add(str(recipient_id), message)
             return result.ok
         except Exception:
             logger.exception("zalo send crashed for user %s", short_id(recipient_id))
             return False
+
+    @on_turn_loop
+    async def send_held(self, recipient_id: str) -> int:
+        """Send the messages kept for the user once more (a second refusal is recorded, not kept)."""
+        return await self.held.resend(str(recipient_id),
+                                      lambda message: self.send_message(recipient_id, message, hold=False))
 
     def _record(self, recipient_id: str, result: http.HttpResult) -> None:
         http.record_failure("zalo", result.code, result.body)
@@ -205,12 +220,12 @@ class ZaloInput(InputChannel):
         self.oa_secret = oa_secret
         self.tokens = ZaloTokenManager(self.app_id, app_secret, access_token, refresh_token, oauth_base,
                                        redis_url=redis_url, token_file=token_file)
-        self.output = ZaloOutput(self.tokens, api_base, policy)
+        self.output = ZaloOutput(self.tokens, api_base, policy, HeldMessages("zalo", redis_url=redis_url))
         self.dedupe = DedupeStore("zalo", redis_url=redis_url)
         pause = pause_seconds if pause_seconds is not None else float(
             os.environ.get("ZALO_OFFICER_PAUSE_SECONDS", 4 * 3600))
         self.paused = PauseStore("zalo", pause, redis_url=redis_url)
-        self.queue = UserQueue()
+        self.queue = UserQueue(TURNS)
         self.handoff_recorder = handoff_recorder or _default_handoff_recorder
 
     def get_output_channel(self) -> OutputChannel:
@@ -246,22 +261,19 @@ class ZaloInput(InputChannel):
                 logger.exception("zalo webhook: event %s could not be handled", event.get("event_name"))
             return response.text("ok")
 
-        @bp.listener("before_server_stop")
-        async def finish_turns(*_: Any) -> None:
-            # Let queued turns finish (bounded) so an orderly restart does not drop acknowledged messages.
-            try:
-                await self.queue.drain(float(os.environ.get("CONNECTOR_DRAIN_SECONDS", "10")))
-            except Exception:
-                logger.warning("%s: queued turns still running at shutdown", self.name())
-            await self.aclose()
-
+        attach_turns(bp, self)
         return bp
 
     async def aclose(self) -> None:
         """Release shared resources (Redis pools, the HTTP session) at shutdown."""
-        for store in (self.dedupe, self.paused, self.tokens):
-            await store.aclose()
+        await TURNS.run(self._aclose_turn_side())
+        await self.dedupe.aclose()
         await http.close_session()
+
+    async def _aclose_turn_side(self) -> None:
+        # The pause markers, token store and held messages were opened on the turn loop: close them there.
+        for store in (self.paused, self.tokens, self.output.held):
+            await store.aclose()
 
     async def handle_event(self, event: Dict[str, Any],
                            on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
@@ -270,9 +282,11 @@ class ZaloInput(InputChannel):
         sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
         message = event.get("message") if isinstance(event.get("message"), dict) else {}
         if name.startswith("oa_send_"):
-            if sender.get("admin_id"):
-                recipient = event.get("recipient") if isinstance(event.get("recipient"), dict) else {}
-                await self._officer_took_over(str(recipient.get("id") or ""), message)
+            recipient = event.get("recipient") if isinstance(event.get("recipient"), dict) else {}
+            user_id = str(recipient.get("id") or "")
+            if sender.get("admin_id") and user_id:
+                # Queued like the user's messages, so the pause applies to everything the user sends after it.
+                self.queue.submit(user_id, lambda: self._officer_took_over(user_id))
             return
         if name in IGNORED_EVENTS:
             logger.debug("zalo event %s ignored", name)
@@ -281,7 +295,7 @@ class ZaloInput(InputChannel):
             follower = event.get("follower") if isinstance(event.get("follower"), dict) else {}
             user_id = str(follower.get("id") or event.get("user_id_by_app") or "")
             if user_id and await self.dedupe.first_time(f"follow:{user_id}:{event.get('timestamp')}"):
-                self.queue.submit(user_id, lambda: self._to_bot(on_new_message, "/greet", user_id, event))
+                self.queue.submit(user_id, lambda: self._welcome(on_new_message, user_id, event))
             return
         if not name.startswith("user_send_"):
             logger.info("zalo event %s not handled", name)
@@ -302,6 +316,7 @@ class ZaloInput(InputChannel):
         if await self.paused.is_set(user_id):
             logger.info("zalo user %s is with an officer: message not sent to the bot", short_id(user_id))
             return
+        await self.output.send_held(user_id)  # the user is back: what could not be sent before goes first
         if kind == "text":
             text = str(message.get("text") or "").strip()
             if text:
@@ -316,6 +331,11 @@ class ZaloInput(InputChannel):
                 return
         reply = text_only_reply(kind if kind in NON_TEXT_KINDS else "fallback")
         await self.output.send_text_message(user_id, reply)
+
+    async def _welcome(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], user_id: str,
+                       event: Dict[str, Any]) -> None:
+        await self.output.send_held(user_id)  # a follower again: -213 refusals can be sent now
+        await self._to_bot(on_new_message, "/greet", user_id, event)
 
     @staticmethod
     def _coordinates(message: Dict[str, Any]) -> Optional[Any]:
@@ -340,16 +360,12 @@ class ZaloInput(InputChannel):
         await on_new_message(UserMessage(text, self.output, user_id, input_channel=self.name(),
                                          metadata=metadata))
 
-    async def _officer_took_over(self, user_id: str, message: Dict[str, Any]) -> None:
-        if not user_id:
-            return
+    async def _officer_took_over(self, user_id: str) -> None:
         first = not await self.paused.is_set(user_id)
         await self.paused.set(user_id)
-        if first:
-            logger.info("zalo user %s: an officer replied, bot paused", short_id(user_id))
-            self.queue.submit(user_id, lambda: self._record_handoff(user_id))
-
-    async def _record_handoff(self, user_id: str) -> None:
+        if not first:
+            return
+        logger.info("zalo user %s: an officer replied, bot paused", short_id(user_id))
         try:
             await asyncio.to_thread(self.handoff_recorder, user_id, "zalo", "officer_reply", None)
         except Exception:

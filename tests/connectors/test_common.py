@@ -11,7 +11,7 @@ from connectors.geo import haversine_km, nearest_office, parse_coordinates
 from connectors.logsafe import mask
 from connectors.security import (messenger_signature, verify_messenger_signature, verify_zalo_signature,
                                  zalo_mac)
-from connectors.stores import DedupeStore, PauseStore
+from connectors.stores import DedupeStore, HeldMessages, PauseStore
 from connectors.textsplit import split_text
 from connectors.userqueue import UserQueue
 
@@ -85,6 +85,29 @@ async def test_redis_stores_share_state(redis_clean: str) -> None:
     assert not await pause.is_set("u") and not await other.is_set("u")
     for store in (a, b, pause, other):
         await store.aclose()
+
+
+async def check_held_messages(redis_url: str) -> None:
+    """Bounded per user, taken once (by another instance too when shared), expired after the TTL."""
+    a, b = (HeldMessages("t", ttl_seconds=1, max_per_user=3, redis_url=redis_url) for _ in range(2))
+    for i in range(5):
+        await a.add("u", {"text": f"tin {i}"})
+    reader = b if redis_url else a
+    assert await reader.take("u") == [{"text": f"tin {i}"} for i in (2, 3, 4)]
+    assert await reader.take("u") == []
+    await a.add("u", {"text": "cũ"})
+    await asyncio.sleep(1.2)
+    assert await reader.take("u") == []
+    for store in (a, b):
+        await store.aclose()
+
+
+async def test_held_messages_in_memory() -> None:
+    await check_held_messages("")
+
+
+async def test_held_messages_in_redis_are_shared(redis_clean: str) -> None:
+    await check_held_messages(redis_clean)
 
 
 async def test_user_queue_orders_per_user_and_runs_users_in_parallel(

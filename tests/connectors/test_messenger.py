@@ -247,6 +247,20 @@ async def test_permanent_errors_are_recorded_not_retried(fake: FakeMessenger, mo
     assert http.FAILURES[("messenger", code)] == before + 1 and output.failures[-1]["code"] == code
 
 
+@pytest.mark.parametrize("mode", ["outside_window", "unavailable"])
+async def test_refused_message_is_kept_for_the_next_user_message(running: Any, fake: FakeMessenger,
+                                                                 mode: str) -> None:
+    channel, bot, url = running
+    fake.fail_next(mode)
+    await channel.output.send_text_message(USER, "Nhắc lịch hẹn ngày mai.")
+    fake.fail_next("bad_token")  # about the page, not the user: recorded, not kept
+    await channel.output.send_text_message(USER, "Không giữ lại.")
+    assert await deliver(url, "text") == 200
+    await channel.queue.drain(5)
+    assert texts(fake) == ["Nhắc lịch hẹn ngày mai.", "Đã nhận: lam giay khai sinh can gi vay ad"]
+    assert all(r["body"]["messaging_type"] == "RESPONSE" for r in fake.delivered)
+
+
 def test_from_credentials_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in MessengerInput.REQUIRED:
         monkeypatch.delenv(name, raising=False)

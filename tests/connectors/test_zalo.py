@@ -241,6 +241,37 @@ async def test_permanent_error_is_recorded_not_retried(fake: FakeZalo, tmp_path:
     assert output.failures[-1]["code"] == code
 
 
+async def test_refused_message_is_kept_and_sent_once_at_the_next_interaction(running: Any,
+                                                                              fake: FakeZalo) -> None:
+    channel, bot, url = running
+    base = load_fixture("user_send_text")
+    fake.fail_next("outside_window", "not_follower")  # -230, -213: about the user, not the message
+    await channel.output.send_text_message(USER, "Hồ sơ của bạn đã có kết quả.")
+    await channel.output.send_text_message(USER, "Mời bạn đến nhận kết quả.")
+    fake.fail_next("rate_limit", "rate_limit", "rate_limit", "rate_limit")  # retried, then final: not kept
+    await channel.output.send_text_message(USER, "Tin nhắn bị giới hạn.")
+    assert fake.delivered == []
+    assert await send_event(url, dict(base, message={"msg_id": "back-1", "text": "tôi đây"})) == 200
+    await channel.queue.drain(5)
+    assert texts_sent(fake) == ["Hồ sơ của bạn đã có kết quả.", "Mời bạn đến nhận kết quả.", "Đã nhận: tôi đây"]
+    assert await send_event(url, dict(base, message={"msg_id": "back-2", "text": "lần nữa"})) == 200
+    await channel.queue.drain(5)
+    assert texts_sent(fake)[3:] == ["Đã nhận: lần nữa"]  # sent once only
+
+
+async def test_a_held_message_refused_again_is_not_kept_again(running: Any, fake: FakeZalo) -> None:
+    channel, bot, url = running
+    base = load_fixture("user_send_text")
+    fake.fail_next("outside_window")
+    await channel.output.send_text_message(USER, "Nhắc lịch hẹn.")
+    fake.fail_next("outside_window")  # the re-send fails too: recorded, never looped on
+    assert await send_event(url, dict(base, message={"msg_id": "again-1", "text": "a"})) == 200
+    assert await send_event(url, dict(base, message={"msg_id": "again-2", "text": "b"})) == 200
+    await channel.queue.drain(5)
+    assert texts_sent(fake) == ["Đã nhận: a", "Đã nhận: b"]
+    assert [r["body"]["message"]["text"] for r in fake.sends].count("Nhắc lịch hẹn.") == 2
+
+
 async def test_expired_token_is_refreshed_persisted_before_use_and_retried(fake: FakeZalo, tmp_path: Path
                                                                            ) -> None:
     channel = make_channel(fake, tmp_path)

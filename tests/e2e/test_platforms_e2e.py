@@ -26,12 +26,19 @@ OA_SECRET = "e2e-oa-secret"
 APP_SECRET = "e2e-app-secret"
 FB_SECRET = "e2e-fb-secret"
 PAGE_TOKEN = "e2e-page-token"
+OA_ID = "oa-1"
+PAGE_ID = "page-1"
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def connectors_redis_url(redis_base_url: str) -> str:
+    """The Redis database the connectors use in these tests (db 5, as the tracker and lock stores)."""
+    return redis_base_url.rsplit("/", 1)[0] + "/5"
 
 
 def _wait_http(url: str, proc: subprocess.Popen, seconds: float) -> None:
@@ -81,9 +88,14 @@ def platforms() -> Iterator[Platforms]:
 
 
 @pytest.fixture(scope="module")
-def bot(trained_model: Path, redis_base_url: str, platforms: Platforms, tmp_path_factory) -> Iterator[str]:
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The servers' folder: logs, the application and dossier databases."""
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="module")
+def bot(trained_model: Path, redis_base_url: str, platforms: Platforms, work: Path) -> Iterator[str]:
     """Action server + Rasa server with both channels and Redis stores; yields the Rasa base URL."""
-    work = tmp_path_factory.mktemp("e2e")
     action_port, rasa_port = _free_port(), _free_port()
     host_port = redis_base_url.split("//")[1].split("/")[0]
     host, port = host_port.split(":")
@@ -103,7 +115,7 @@ def bot(trained_model: Path, redis_base_url: str, platforms: Platforms, tmp_path
         "ZALO_OAUTH_BASE": platforms.zalo_url, "ZALO_TOKEN_FILE": str(work / "zalo_tokens.json"),
         "MESSENGER_PAGE_TOKEN": PAGE_TOKEN, "MESSENGER_APP_SECRET": FB_SECRET,
         "MESSENGER_VERIFY_TOKEN": "e2e-verify", "MESSENGER_GRAPH_BASE": platforms.messenger_url,
-        "REDIS_URL": f"redis://{host}:{port}/5",
+        "REDIS_URL": connectors_redis_url(redis_base_url),
     })
     logs = {name: open(work / f"{name}.log", "w") for name in ("actions", "rasa")}
     actions = subprocess.Popen([PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
@@ -131,11 +143,15 @@ def bot(trained_model: Path, redis_base_url: str, platforms: Platforms, tmp_path
             f.close()
 
 
+def zalo_event(user: str, event_name: str, message: Dict[str, Any]) -> Dict[str, Any]:
+    """A Zalo user event (``message`` gets a fresh msg_id unless it has one)."""
+    return {"app_id": APP_ID, "user_id_by_app": "1" + user, "event_name": event_name,
+            "sender": {"id": user}, "recipient": {"id": OA_ID},
+            "message": {"msg_id": uuid.uuid4().hex, **message}, "timestamp": str(int(time.time() * 1000))}
+
+
 def zalo_text(user: str, text: str, msg_id: str = "") -> Dict[str, Any]:
-    return {"app_id": APP_ID, "user_id_by_app": "1" + user, "event_name": "user_send_text",
-            "sender": {"id": user}, "recipient": {"id": "oa-1"},
-            "message": {"text": text, "msg_id": msg_id or uuid.uuid4().hex},
-            "timestamp": str(int(time.time() * 1000))}
+    return zalo_event(user, "user_send_text", {"text": text, **({"msg_id": msg_id} if msg_id else {})})
 
 
 async def post_zalo(bot: str, event: Dict[str, Any], secret: str = OA_SECRET) -> int:
@@ -197,27 +213,168 @@ async def test_zalo_token_expiry_mid_conversation_is_refreshed(bot: str, platfor
     assert platforms.zalo.refresh_calls, "the connector should have refreshed the access token"
 
 
-async def test_messenger_question_lands_at_the_send_api(bot: str, platforms: Platforms) -> None:
-    user = "p" + uuid.uuid4().hex[:10]
-    delivery = {"object": "page", "entry": [{"id": "page-1", "time": int(time.time() * 1000), "messaging": [
-        {"sender": {"id": user}, "recipient": {"id": "page-1"}, "timestamp": int(time.time() * 1000),
-         "message": {"mid": "m-" + user, "text": "lam can cuoc het bao nhieu tien"}}]}]}
-    raw, headers = signed_messenger_request(delivery, FB_SECRET)
+def messenger_delivery(*entries: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """A webhook body with one entry per list of messaging items."""
+    now = int(time.time() * 1000)
+    return {"object": "page",
+            "entry": [{"id": PAGE_ID, "time": now, "messaging": items} for items in entries]}
+
+
+def messenger_message(user: str, message: Dict[str, Any]) -> Dict[str, Any]:
+    """One messaging item from ``user`` (``message`` gets a fresh mid unless it has one)."""
+    return {"sender": {"id": user}, "recipient": {"id": PAGE_ID}, "timestamp": int(time.time() * 1000),
+            "message": {"mid": "m-" + uuid.uuid4().hex, **message}}
+
+
+async def post_messenger(bot: str, delivery: Dict[str, Any], secret: str = FB_SECRET) -> int:
+    raw, headers = signed_messenger_request(delivery, secret)
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{bot}/webhooks/messenger/webhook", data=raw, headers=headers) as resp:
-            assert resp.status == 200
-        bad = dict(headers, **{"X-Hub-Signature-256": "sha256=" + "0" * 64})
-        async with session.post(f"{bot}/webhooks/messenger/webhook", data=raw, headers=bad) as resp:
-            assert resp.status == 403
+            return resp.status
 
-    def texts() -> List[str]:
-        out = []
-        for r in list(platforms.messenger.delivered):
-            if r["body"]["recipient"]["id"] != user:
-                continue
-            message = r["body"].get("message", {})
-            out.append(message.get("text") or json.dumps(message, ensure_ascii=False))
-        return out
 
-    assert await wait_for(lambda: any("căn cước" in t for t in texts()))
+def messenger_texts_to(platforms: Platforms, user: str) -> List[str]:
+    out = []
+    for r in list(platforms.messenger.delivered):
+        if r["body"]["recipient"]["id"] != user:
+            continue
+        message = r["body"].get("message", {})
+        out.append(message.get("text") or json.dumps(message, ensure_ascii=False))
+    return out
+
+
+async def test_messenger_question_lands_at_the_send_api(bot: str, platforms: Platforms) -> None:
+    user = "p" + uuid.uuid4().hex[:10]
+    delivery = messenger_delivery([messenger_message(user, {"text": "lam can cuoc het bao nhieu tien"})])
+    assert await post_messenger(bot, delivery) == 200
+    assert await post_messenger(bot, delivery, secret="wrong") == 403
+    assert await wait_for(lambda: any("căn cước" in t for t in messenger_texts_to(platforms, user)))
     assert any(a["body"].get("sender_action") == "typing_on" for a in platforms.messenger.actions)
+
+
+async def test_messenger_batched_delivery_answers_every_item_in_order(bot: str, platforms: Platforms) -> None:
+    first, second = "p" + uuid.uuid4().hex[:10], "p" + uuid.uuid4().hex[:10]
+    delivery = messenger_delivery(
+        [messenger_message(first, {"text": "chào bạn"}), messenger_message(first, {"text": "cảm ơn nhé"})],
+        [{"sender": {"id": second}, "recipient": {"id": PAGE_ID}, "delivery": {"mids": ["m-old"]}},
+         messenger_message(second, {"text": "làm giấy khai sinh cần những giấy tờ gì"})],
+    )
+    standby = [messenger_message(second, {"text": "x"})]  # another app's thread: not ours to answer
+    delivery["entry"].append({"id": PAGE_ID, "time": 1, "standby": standby})
+    assert await post_messenger(bot, delivery) == 200
+    assert await wait_for(lambda: len(messenger_texts_to(platforms, first)) >= 2
+                          and any("khai sinh" in t for t in messenger_texts_to(platforms, second)), 90)
+    got = messenger_texts_to(platforms, first)
+    assert "Xin chào" in got[0] and "không có gì" in got[1], got
+
+
+async def test_echoes_are_ignored_and_an_officer_echo_hands_the_user_over(
+        bot: str, platforms: Platforms, work: Path, redis_base_url: str) -> None:
+    import redis
+
+    zalo_user, fb_user = "u" + uuid.uuid4().hex[:10], "p" + uuid.uuid4().hex[:10]
+    echo = {"app_id": APP_ID, "event_name": "oa_send_text", "sender": {"id": OA_ID},
+            "recipient": {"id": zalo_user}, "timestamp": str(int(time.time() * 1000))}
+    assert await post_zalo(bot, dict(echo, message={"msg_id": uuid.uuid4().hex, "text": "chào bạn"})) == 200
+    fb_echo = {"sender": {"id": PAGE_ID}, "recipient": {"id": fb_user}, "timestamp": int(time.time() * 1000),
+               "message": {"mid": "m-" + uuid.uuid4().hex, "is_echo": True, "text": "chào bạn"}}
+    assert await post_messenger(bot, messenger_delivery([fb_echo])) == 200
+    officer = dict(echo, sender={"id": OA_ID, "admin_id": "7290012345678901234"},
+                   message={"msg_id": uuid.uuid4().hex, "text": "Chào anh, tôi là cán bộ một cửa ạ."})
+    assert await post_zalo(bot, officer) == 200
+    assert await post_zalo(bot, zalo_text(zalo_user, "chào bạn")) == 200  # now the officer's to answer
+
+    def handoffs() -> List[Any]:
+        import sqlite3
+
+        try:
+            with sqlite3.connect(work / "app.sqlite") as conn:
+                query = "SELECT channel, reason FROM handoffs WHERE sender_id = ?"
+                return conn.execute(query, (zalo_user,)).fetchall()
+        except sqlite3.OperationalError:  # the table is created by the first hand-off
+            return []
+
+    assert await wait_for(lambda: handoffs() == [("zalo", "officer_reply")], 30)
+    await asyncio.sleep(3)  # a bot reply to the echoes or to the paused user would have arrived by now
+    assert zalo_texts_to(platforms, zalo_user) == [] and messenger_texts_to(platforms, fb_user) == []
+    assert not any(r["body"]["recipient"].get("id") == PAGE_ID for r in list(platforms.messenger.sends))
+    client = redis.Redis.from_url(connectors_redis_url(redis_base_url))
+    assert client.exists(f"chatbot:paused:zalo:{zalo_user}")
+    client.close()
+
+
+async def test_stickers_and_images_get_a_helpful_reply(bot: str, platforms: Platforms) -> None:
+    from connectors.replies import text_only_reply
+
+    zalo_user, fb_user = "u" + uuid.uuid4().hex[:10], "p" + uuid.uuid4().hex[:10]
+    sticker = {"attachments": [{"type": "sticker",
+                                "payload": {"id": "bfe2", "url": "https://example.invalid/s.png"}}]}
+    image = {"attachments": [{"type": "image", "payload": {"url": "https://example.invalid/a.jpg"}}]}
+    assert await post_zalo(bot, zalo_event(zalo_user, "user_send_sticker", sticker)) == 200
+    assert await post_zalo(bot, zalo_event(zalo_user, "user_send_image", image)) == 200
+    like = 369239263222822
+    fb_sticker = {"sticker_id": like, "attachments": [
+        {"type": "image", "payload": {"url": "https://example.invalid/like.png", "sticker_id": like}}]}
+    assert await post_messenger(bot, messenger_delivery([messenger_message(fb_user, fb_sticker),
+                                                         messenger_message(fb_user, image)])) == 200
+    assert await wait_for(lambda: len(zalo_texts_to(platforms, zalo_user)) >= 2
+                          and len(messenger_texts_to(platforms, fb_user)) >= 2)
+    expected = [text_only_reply("sticker"), text_only_reply("image")]
+    assert zalo_texts_to(platforms, zalo_user) == expected
+    assert messenger_texts_to(platforms, fb_user) == expected
+
+
+async def test_a_shared_location_is_answered_with_the_nearest_office(bot: str, platforms: Platforms) -> None:
+    from connectors.geo import describe_nearest
+
+    zalo_user, fb_user = "u" + uuid.uuid4().hex[:10], "p" + uuid.uuid4().hex[:10]
+    lat, lon = 21.0330, 105.7905  # Cầu Giấy
+    location = {"text": "", "attachments": [
+        {"type": "location", "payload": {"coordinates": {"latitude": str(lat), "longitude": str(lon)}}}]}
+    assert await post_zalo(bot, zalo_event(zalo_user, "user_send_location", location)) == 200
+    fb_location = {"attachments": [{"type": "location",
+                                    "payload": {"coordinates": {"lat": lat, "long": lon}}}]}
+    assert await post_messenger(bot, messenger_delivery([messenger_message(fb_user, fb_location)])) == 200
+    expected = describe_nearest(lat, lon)
+    assert "UBND phường Cầu Giấy" in expected
+    assert await wait_for(lambda: zalo_texts_to(platforms, zalo_user) == [expected]
+                          and messenger_texts_to(platforms, fb_user) == [expected])
+
+
+async def test_a_long_answer_is_split_at_sentence_boundaries_and_nothing_is_cut(
+        bot: str, platforms: Platforms, work: Path) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from actions.dossiers.backend import SqliteDossierBackend
+    from actions.dossiers.model import DossierStatus, render_public_vi
+    from actions.dossiers.seed import demo_codes, demo_dossier
+
+    # A dossier with a long officer note, as real supplement requests have: the answer is > 4,000 chars.
+    template = demo_dossier(demo_codes(1)[DossierStatus.SUPPLEMENT_REQUIRED.value][0])
+    assert template is not None
+    code = f"000.00.11.H26-{dt.date.today():%y%m%d}-9{uuid.uuid4().int % 1000:03d}"
+    steps = [f"Bước {i}: anh/chị bổ sung bản sao giấy tờ thứ {i} theo hướng dẫn của cán bộ tiếp nhận, "
+             "có chứng thực hoặc mang bản chính để đối chiếu tại bộ phận một cửa." for i in range(1, 31)]
+    dossier = dataclasses.replace(template, code=code, next_step_vi=" ".join(steps),
+                                  missing_documents=["Tờ khai theo mẫu", "Giấy xác nhận nơi cư trú"])
+    backend = SqliteDossierBackend(work / "dossiers.sqlite")
+    await backend.put(dossier)
+    full = render_public_vi(await backend.get(code))
+    await backend.close()
+    assert len(full) > 4000
+
+    user = "u" + uuid.uuid4().hex[:10]
+    assert await post_zalo(bot, zalo_text(user, f"tra cứu hồ sơ {code}")) == 200
+    assert await wait_for(lambda: any("muốn nhận tin nhắn" in t for t in zalo_texts_to(platforms, user)), 90)
+    got = zalo_texts_to(platforms, user)
+    parts = got[:next(i for i, t in enumerate(got) if "muốn nhận tin nhắn" in t)]
+    assert len(parts) >= 3 and all(len(p) <= 2000 for p in parts), [len(p) for p in parts]
+    pos = 0
+    for i, part in enumerate(parts):
+        start = full.index(part, pos)  # every part is a piece of the answer, in order
+        assert full[pos:start].strip() == "", "text was lost between two parts"
+        pos = start + len(part)
+        if i < len(parts) - 1:
+            assert part[-1] in ".!?…;:" or full[pos] == "\n", f"part {i} ends mid-sentence: {part[-40:]!r}"
+    assert full[pos:].strip() == "", "the end of the answer was cut"
