@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from typing import Any, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import aiohttp
 from aiohttp import web

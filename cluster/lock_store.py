@@ -29,7 +29,7 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Dict, Iterator, Optional, Text, Tuple
+from typing import Any, AsyncIterator, Dict, Optional, Text, Tuple
 
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LockError, LockStore
@@ -73,21 +73,39 @@ return 1
 """
 
 
-# A ticket drawn when the platform's webhook arrived (see AtomicRedisLockStore.reserve), used by the next lock()
+# A ticket drawn when the platform's webhook arrived (reserve_turn), used by the next lock()
 # of that conversation in the same task: turns then run in webhook arrival order even when one citizen's messages
 # reach different servers.
 _reserved: "contextvars.ContextVar[Optional[Tuple[str, int]]]" = contextvars.ContextVar("reserved_ticket",
                                                                                           default=None)
 
 
-@contextlib.contextmanager
-def use_reserved(conversation_id: Text, ticket: Optional[int]) -> Iterator[None]:
-    """Make the next ``lock(conversation_id)`` in this task take ``ticket`` instead of drawing a new one."""
-    token = _reserved.set((conversation_id, ticket) if ticket is not None else None)
+async def reserve_turn(store: Any, conversation_id: Text) -> Optional[int]:
+    """A ticket for a turn that a connector just accepted (None when the store cannot reserve or Redis fails)."""
+    if not isinstance(store, AtomicRedisLockStore) or not conversation_id:
+        return None
+    try:
+        return await store.reserve(conversation_id, lifetime=store.reserve_lifetime)
+    except Exception:  # the turn still runs, it just draws its ticket later
+        log.exception("could not reserve a lock ticket for %s", conversation_id)
+        return None
+
+
+@contextlib.asynccontextmanager
+async def reserved_turn(store: Any, conversation_id: Text, ticket: Optional[int]) -> AsyncIterator[None]:
+    """Run a turn with its reserved ticket; a ticket the turn did not use (no bot turn, an error) is released."""
+    if ticket is None or not isinstance(store, AtomicRedisLockStore):
+        yield
+        return
+    token = _reserved.set((conversation_id, ticket))
     try:
         yield
     finally:
+        unused = _reserved.get() is not None
         _reserved.reset(token)
+        if unused:
+            with contextlib.suppress(Exception):
+                await store._eval(_RELEASE, store._keys(conversation_id)[:2], ticket)
 
 
 @dataclass
@@ -117,6 +135,8 @@ class AtomicRedisLockStore(LockStore):
         self.max_hold = float(kwargs.get("max_hold", max_hold))
         self.max_wait = float(kwargs.get("max_wait", max_wait))
         self.poll = float(kwargs.get("poll", poll))
+        # A reserved ticket waits in the connector's per-user queue behind that user's earlier turns.
+        self.reserve_lifetime = float(kwargs.get("reserve_lifetime", 30.0))
         self.stats = LockStats()
         # redis.asyncio clients belong to the loop that made them; Rasa may run turns on more than one loop.
         self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
@@ -158,7 +178,7 @@ class AtomicRedisLockStore(LockStore):
                     self.max_hold)
 
     async def reserve(self, conversation_id: Text, lifetime: Optional[float] = None) -> int:
-        """Draw a ticket now (webhook arrival) for a turn that will run later; see ``use_reserved``."""
+        """Draw a ticket now (webhook arrival) for a turn that will run later; see ``reserved_turn``."""
         keys = self._keys(conversation_id)
         life = self.lifetime if lifetime is None else lifetime
         return await self._eval(_ISSUE, keys, int(life * 1000), self._idle_ms())

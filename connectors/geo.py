@@ -1,50 +1,17 @@
-"""Nearest one-stop office to a shared location (knowledge/offices.yml coordinates)."""
+"""Shared locations: validated coordinates, handed to the bot as a `share_location` message.
+
+The bot (actions/appointment_actions.py) answers with the nearest one-stop office, or takes it as the office of a
+booking in progress; the connectors only read the platform's coordinates.
+"""
 from __future__ import annotations
 
+import json
 import math
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Optional, Tuple
 
 from knowledge.geo import haversine_km
 
-__all__ = ["haversine_km", "nearest_office", "describe_nearest", "parse_coordinates"]
-
-
-def nearest_office(
-    lat: float, lon: float, offices: Optional[Sequence[Dict[str, Any]]] = None
-) -> Optional[Tuple[Dict[str, Any], float]]:
-    """The office closest to (lat, lon) and its distance in km, or None when no office has coordinates."""
-    if offices is None:
-        from actions.offices import load_offices  # lazy: reads the YAML once, cached there
-
-        offices = load_offices()
-    best: Optional[Tuple[Dict[str, Any], float]] = None
-    for office in offices:
-        coords = office.get("coordinates") or {}
-        try:
-            olat, olon = float(coords["lat"]), float(coords["lon"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        dist = haversine_km(lat, lon, olat, olon)
-        if best is None or dist < best[1]:
-            best = (office, dist)
-    return best
-
-
-def describe_nearest(lat: float, lon: float) -> str:
-    """A Vietnamese reply naming the nearest office, its distance and address."""
-    found = nearest_office(lat, lon)
-    if found is None:
-        return ("Xin lỗi, hiện chưa có dữ liệu vị trí các điểm tiếp nhận hồ sơ. "
-                "Bạn có thể gõ tên phường/xã để hỏi.")
-    office, dist = found
-    lines = [f"Điểm tiếp nhận hồ sơ gần bạn nhất: {office.get('name', '')} (cách khoảng {dist:.1f} km)."]
-    if office.get("address"):
-        lines.append(f"Địa chỉ: {office['address']}")
-    if office.get("phone"):
-        lines.append(f"Điện thoại: {office['phone']}")
-    if str(office.get("status", "")) == "unconfirmed":
-        lines.append("Lưu ý: thông tin điểm này đang chờ xác minh, bạn nên gọi trước khi đến.")
-    return "\n".join(lines)
+__all__ = ["haversine_km", "parse_coordinates", "location_payload"]
 
 
 def parse_coordinates(lat: Any, lon: Any) -> Optional[Tuple[float, float]]:
@@ -56,3 +23,8 @@ def parse_coordinates(lat: Any, lon: Any) -> Optional[Tuple[float, float]]:
     if not (-90 <= flat <= 90 and -180 <= flon <= 180) or math.isnan(flat) or math.isnan(flon):
         return None
     return flat, flon
+
+
+def location_payload(lat: float, lon: float) -> str:
+    """The message the bot receives for a shared location (Rasa's /intent{entities} form)."""
+    return "/share_location" + json.dumps({"latitude": f"{lat:.6f}", "longitude": f"{lon:.6f}"})

@@ -6,10 +6,10 @@ entry and every messaging item is handled; ``standby``/``changes`` entries are l
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
+import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -17,9 +17,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from cluster.lock_store import reserve_turn, reserved_turn
+from cluster.metrics import registry
 from connectors import http
 from connectors.config import require, setting
-from connectors.geo import describe_nearest, parse_coordinates
+from connectors.geo import location_payload, parse_coordinates
 from connectors.logsafe import mask, short_id
 from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_messenger_signature
@@ -117,8 +119,11 @@ class MessengerOutput(OutputChannel):
             result = await http.request("POST", self.url, classify_graph, platform="messenger",
                                         policy=self.policy, params={"access_token": self.page_token},
                                         json=body)
+            if result.ok and "message" in body:
+                registry().messages_out.inc(channel="messenger")
             if not result.ok:
                 user = str(body.get("recipient", {}).get("id"))
+                registry().send_failures.inc(channel="messenger", code=str(result.code or "unknown"))
                 http.record_failure("messenger", result.code, result.body)
                 self.failures.append({"user": user, "code": result.code, "attempts": result.attempts})
                 del self.failures[:-100]
@@ -229,8 +234,14 @@ class MessengerOutput(OutputChannel):
                 "template_type": "generic", "elements": elements[i:i + 10]}}})
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        """A raw Send API body (recipient filled in) or a bare message object."""
+        """A raw Send API body (recipient filled in), a bare message object, or a neutral notification."""
         if not isinstance(json_message, dict):
+            return
+        if json_message.get("notification") == "confirmed_event_update":
+            # An update about an event the citizen booked: Meta allows it outside the 24-hour window with this tag.
+            for part in split_text(str(json_message.get("text") or "")):
+                await self._post({"recipient": {"id": str(recipient_id)}, "messaging_type": "MESSAGE_TAG",
+                                  "tag": "CONFIRMED_EVENT_UPDATE", "message": {"text": part}})
             return
         if "message" in json_message or "sender_action" in json_message:
             body = dict(json_message)
@@ -315,7 +326,8 @@ class MessengerInput(InputChannel):
             except ValueError:
                 return response.text("bad request", status=400)
             try:
-                await self.handle_delivery(body, on_new_message)
+                agent = getattr(request.app.ctx, "agent", None)
+                await self.handle_delivery(body, on_new_message, getattr(agent, "lock_store", None))
             except Exception:
                 logger.exception("messenger webhook: delivery could not be handled")
             return response.text("EVENT_RECEIVED")
@@ -329,8 +341,12 @@ class MessengerInput(InputChannel):
         await self.dedupe.aclose()
         await http.close_session()
 
-    async def handle_delivery(self, body: Any, on_new_message: OnNewMessage) -> None:
-        """Dedupe and queue every messaging item of every entry; returns before any bot turn runs."""
+    async def handle_delivery(self, body: Any, on_new_message: OnNewMessage, lock_store: Any = None) -> None:
+        """Dedupe and queue every messaging item of every entry; returns before any bot turn runs.
+
+        With the cluster's lock store, each turn's place in its conversation is reserved here, on arrival, so one
+        citizen's messages are answered in the order sent even when they reach different servers.
+        """
         if not isinstance(body, dict):
             return
         for entry in body.get("entry") or []:
@@ -341,9 +357,9 @@ class MessengerInput(InputChannel):
                             len(entry.get("standby") or []) + len(entry.get("changes") or []))
             for item in entry.get("messaging") or []:
                 if isinstance(item, dict):
-                    await self._handle_item(item, on_new_message)
+                    await self._handle_item(item, on_new_message, lock_store)
 
-    async def _handle_item(self, item: Dict[str, Any], on_new_message: OnNewMessage) -> None:
+    async def _handle_item(self, item: Dict[str, Any], on_new_message: OnNewMessage, lock_store: Any = None) -> None:
         sender_id = str((item.get("sender") or {}).get("id") or "")
         message = item.get("message") if isinstance(item.get("message"), dict) else None
         postback = item.get("postback") if isinstance(item.get("postback"), dict) else None
@@ -357,8 +373,18 @@ class MessengerInput(InputChannel):
             mid = f"pb:{sender_id}:{item.get('timestamp')}:{postback.get('payload')}"
         if mid and not await self.dedupe.first_time(mid):
             logger.info("messenger redelivery of %s ignored", mid)
+            registry().duplicates.inc(channel="messenger")
             return
-        self.queue.submit(sender_id, lambda: self._process(on_new_message, sender_id, message, postback, mid))
+        registry().messages_in.inc(channel="messenger")
+        arrived = time.monotonic()
+        ticket = await reserve_turn(lock_store, sender_id)
+
+        async def job() -> None:
+            async with reserved_turn(lock_store, sender_id, ticket):
+                await self._process(on_new_message, sender_id, message, postback, mid)
+            registry().turn_seconds.observe(time.monotonic() - arrived, channel="messenger")
+
+        self.queue.submit(sender_id, job)
 
     async def _process(self, on_new_message: OnNewMessage, sender_id: str, message: Optional[Dict[str, Any]],
                        postback: Optional[Dict[str, Any]], mid: str) -> None:
@@ -382,9 +408,8 @@ class MessengerInput(InputChannel):
             if att.get("type") == "location":
                 coords = (att.get("payload") or {}).get("coordinates") or {}
                 found = parse_coordinates(coords.get("lat"), coords.get("long", coords.get("lon")))
-                if found:
-                    reply = await asyncio.to_thread(describe_nearest, *found)  # YAML read off the loop
-                    await self.output.send_text_message(sender_id, reply)
+                if found:  # the bot answers with the nearest office, or takes it as the office of a booking
+                    await self._to_bot(on_new_message, location_payload(*found), sender_id, mid)
                     return
         kind = "fallback"
         if message.get("sticker_id") or any((a.get("payload") or {}).get("sticker_id") for a in attachments):

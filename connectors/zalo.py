@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -19,9 +20,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from cluster.lock_store import reserve_turn, reserved_turn
+from cluster.metrics import registry
 from connectors import http
 from connectors.config import require, setting
-from connectors.geo import describe_nearest, parse_coordinates
+from connectors.geo import location_payload, parse_coordinates
 from connectors.logsafe import mask, short_id
 from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_zalo_signature
@@ -119,7 +122,9 @@ class ZaloOutput(OutputChannel):
                 new_token = await self.tokens.refresh(token)
                 if new_token:
                     result = await self._post(recipient_id, message, new_token)
-            if not result.ok:
+            if result.ok:
+                registry().messages_out.inc(channel="zalo")
+            else:
                 self._record(recipient_id, result)
                 if hold and result.code in HOLD_CODES:
                     await self.held.add(str(recipient_id), message)
@@ -135,6 +140,7 @@ class ZaloOutput(OutputChannel):
                                       lambda message: self.send_message(recipient_id, message, hold=False))
 
     def _record(self, recipient_id: str, result: http.HttpResult) -> None:
+        registry().send_failures.inc(channel="zalo", code=str(result.code or "unknown"))
         http.record_failure("zalo", result.code, result.body)
         self.failures.append({"user": str(recipient_id), "code": result.code, "attempts": result.attempts})
         del self.failures[:-100]
@@ -176,7 +182,11 @@ class ZaloOutput(OutputChannel):
         await self.send_text_message(recipient_id, str(attachment))
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        """A raw Zalo message object (``{"message": {...}}`` or the message itself)."""
+        """A raw Zalo message object (``{"message": {...}}`` or the message itself), or a neutral notification."""
+        if isinstance(json_message, dict) and json_message.get("notification"):
+            # Zalo has no tag for event updates: the reminder job only triggers these inside the interaction window.
+            await self.send_text_message(recipient_id, str(json_message.get("text") or ""))
+            return
         message = json_message.get("message", json_message) if isinstance(json_message, dict) else {}
         await self.send_message(recipient_id, message)
 
@@ -255,7 +265,8 @@ class ZaloInput(InputChannel):
                 logger.warning("zalo webhook: missing or wrong signature, event ignored")
                 return response.text("forbidden", status=403)
             try:
-                await self.handle_event(event, on_new_message)
+                agent = getattr(request.app.ctx, "agent", None)
+                await self.handle_event(event, on_new_message, getattr(agent, "lock_store", None))
             except Exception:
                 # Answer 200 anyway: a redelivery would fail the same way.
                 logger.exception("zalo webhook: event %s could not be handled", event.get("event_name"))
@@ -275,9 +286,10 @@ class ZaloInput(InputChannel):
         for store in (self.paused, self.tokens, self.output.held):
             await store.aclose()
 
-    async def handle_event(self, event: Dict[str, Any],
-                           on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Dedupe and queue one verified event; returns before the bot turn runs."""
+    async def handle_event(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                           lock_store: Any = None) -> None:
+        """Dedupe and queue one verified event; returns before the bot turn runs (its lock ticket is reserved
+        now, with the cluster's lock store, so one citizen's messages keep their order across servers)."""
         name = str(event.get("event_name") or "")
         sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
         message = event.get("message") if isinstance(event.get("message"), dict) else {}
@@ -306,10 +318,19 @@ class ZaloInput(InputChannel):
             return
         if msg_id and not await self.dedupe.first_time(msg_id):
             logger.info("zalo redelivery of %s ignored", msg_id)
+            registry().duplicates.inc(channel="zalo")
             return
         kind = name[len("user_send_"):]
-        self.queue.submit(user_id,
-                          lambda: self._process_user_event(on_new_message, kind, user_id, message, event))
+        registry().messages_in.inc(channel="zalo")
+        arrived = time.monotonic()
+        ticket = await reserve_turn(lock_store, user_id) if kind in ("text", "location") else None
+
+        async def job() -> None:
+            async with reserved_turn(lock_store, user_id, ticket):
+                await self._process_user_event(on_new_message, kind, user_id, message, event)
+            registry().turn_seconds.observe(time.monotonic() - arrived, channel="zalo")
+
+        self.queue.submit(user_id, job)
 
     async def _process_user_event(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], kind: str,
                                   user_id: str, message: Dict[str, Any], event: Dict[str, Any]) -> None:
@@ -324,10 +345,8 @@ class ZaloInput(InputChannel):
             return
         if kind == "location":
             coords = self._coordinates(message)
-            if coords:
-                # The offices YAML is read from disk on first use: keep it off the event loop.
-                reply = await asyncio.to_thread(describe_nearest, *coords)
-                await self.output.send_text_message(user_id, reply)
+            if coords:  # the bot answers with the nearest office, or takes it as the office of a booking
+                await self._to_bot(on_new_message, location_payload(*coords), user_id, event)
                 return
         reply = text_only_reply(kind if kind in NON_TEXT_KINDS else "fallback")
         await self.output.send_text_message(user_id, reply)

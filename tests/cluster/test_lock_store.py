@@ -13,7 +13,7 @@ from typing import List
 import pytest
 import redis
 
-from cluster.lock_store import AtomicRedisLockStore, LockError, use_reserved
+from cluster.lock_store import AtomicRedisLockStore, LockError, reserve_turn, reserved_turn
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.usefixtures("redis_base_url")
@@ -116,12 +116,12 @@ async def test_a_stuck_conversation_gives_a_lock_error_not_an_endless_wait(url: 
 
 async def test_tickets_reserved_at_arrival_decide_the_order_not_when_the_turn_starts(url: str, prefix: str) -> None:
     store = AtomicRedisLockStore(url=url, key_prefix=prefix)
-    first, second = await store.reserve("conv-1"), await store.reserve("conv-1")
+    first, second = await reserve_turn(store, "conv-1"), await reserve_turn(store, "conv-1")
     order: List[str] = []
 
     async def turn(name: str, ticket: int, delay: float) -> None:
         await asyncio.sleep(delay)
-        with use_reserved("conv-1", ticket):
+        async with reserved_turn(store, "conv-1", ticket):
             async with store.lock("conv-1"):
                 order.append(name)
 
@@ -137,11 +137,22 @@ async def test_an_expired_reservation_still_gets_its_turn(url: str, prefix: str)
     await asyncio.sleep(0.5)  # waited in a local queue longer than the lifetime...
     async with store.lock("conv-1"):  # ...while a later turn went past it
         pass
-    with use_reserved("conv-1", ticket):
+    async with reserved_turn(store, "conv-1", ticket):
         async with store.lock("conv-1"):
             pass
     assert store.stats.lost == 1 and store.stats.acquired == 2
     await store.aclose()
+
+
+async def test_a_reservation_without_a_bot_turn_is_released_at_once(url: str, prefix: str) -> None:
+    store = AtomicRedisLockStore(url=url, key_prefix=prefix, max_wait=2)
+    ticket = await reserve_turn(store, "conv-1")
+    async with reserved_turn(store, "conv-1", ticket):
+        pass  # a sticker: answered by the connector, no lock taken
+    started = time.monotonic()
+    async with store.lock("conv-1"):
+        pass
+    assert time.monotonic() - started < 0.5
 
 
 def test_registered_by_module_path_in_endpoints(url: str) -> None:

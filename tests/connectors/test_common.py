@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from connectors.geo import haversine_km, nearest_office, parse_coordinates
+from connectors.geo import haversine_km, location_payload, parse_coordinates
 from connectors.logsafe import mask
 from connectors.security import (messenger_signature, verify_messenger_signature, verify_zalo_signature,
                                  zalo_mac)
@@ -135,17 +135,10 @@ async def test_user_queue_orders_per_user_and_runs_users_in_parallel(
     assert not queue.busy() and "connector job failed" in caplog.text
 
 
-def test_haversine_and_nearest_office() -> None:
+def test_haversine_coordinates_and_the_location_message() -> None:
     assert haversine_km(21.0, 105.8, 21.0, 105.8) == 0
     assert 110 < haversine_km(21.0, 105.8, 22.0, 105.8) < 112
-    offices = [{"name": "A", "coordinates": {"lat": 21.0, "lon": 105.0}},
-               {"name": "B", "coordinates": {"lat": 21.1, "lon": 105.9}},
-               {"name": "C (no coordinates)"}]
-    office, dist = nearest_office(21.09, 105.88, offices)
-    assert office["name"] == "B" and dist < 3
-    assert nearest_office(0, 0, []) is None
-    real, _ = nearest_office(21.1365, 105.8490)
-    assert real["name"] == "UBND xã Đông Anh"
+    assert location_payload(21.03, 105.8) == '/share_location{"latitude": "21.030000", "longitude": "105.800000"}'
     assert parse_coordinates("21.03", "105.8") == (21.03, 105.8)
     assert parse_coordinates("abc", 1) is None and parse_coordinates(91, 0) is None
 

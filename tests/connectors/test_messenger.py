@@ -159,14 +159,23 @@ async def test_sticker_and_image_get_helpful_reply(running: Any, fake: FakeMesse
     assert bot.messages == []
 
 
-async def test_location_attachment_gets_nearest_office(running: Any, fake: FakeMessenger) -> None:
+async def test_location_attachment_goes_to_the_bot_as_share_location(running: Any, fake: FakeMessenger) -> None:
     channel, bot, url = running
     delivery = load_fixture("image")
     delivery["entry"][0]["messaging"][0]["message"] = {"mid": "m_Loc1", "attachments": [
         {"type": "location", "payload": {"coordinates": {"lat": 21.0330, "long": 105.7905}}}]}
     assert await deliver(url, delivery) == 200
-    await wait_for(lambda: len(fake.delivered) == 1)
-    assert "UBND phường Cầu Giấy" in texts(fake)[0]
+    await wait_for(lambda: len(bot.messages) == 1)
+    assert bot.texts == ['/share_location{"latitude": "21.033000", "longitude": "105.790500"}']
+
+
+async def test_an_event_update_notification_is_sent_with_its_message_tag(running: Any, fake: FakeMessenger) -> None:
+    channel, bot, url = running
+    await channel.output.send_custom_json("user-9", {"notification": "confirmed_event_update",
+                                                     "text": "Nhắc lịch: 09:00 ngày mai."})
+    body = fake.delivered[-1]["body"]
+    assert body["messaging_type"] == "MESSAGE_TAG" and body["tag"] == "CONFIRMED_EVENT_UPDATE"
+    assert body["message"] == {"text": "Nhắc lịch: 09:00 ngày mai."}
 
 
 async def test_webhook_answers_before_a_slow_turn(running: Any, fake: FakeMessenger) -> None:

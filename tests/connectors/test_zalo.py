@@ -11,7 +11,6 @@ import pytest
 
 from connectors import http
 from connectors.config import ConnectorConfigError
-from connectors.geo import nearest_office
 from connectors.zalo import ZaloInput, ZaloOutput
 from connectors.zalo_tokens import FileTokenStore, TokenPair, ZaloTokenManager
 from tests.connectors.conftest import BotStub, fast_policy, post, serve_channel, wait_for
@@ -121,14 +120,11 @@ async def test_image_and_sticker_get_helpful_text_only_reply(running: Any, fake:
     assert bot.messages == []
 
 
-async def test_location_gets_nearest_office(running: Any, fake: FakeZalo) -> None:
+async def test_location_goes_to_the_bot_as_share_location(running: Any, fake: FakeZalo) -> None:
     channel, bot, url = running
     assert await send_event(url, "user_send_location") == 200
-    await wait_for(lambda: len(fake.delivered) == 1)
-    office, dist = nearest_office(21.0368, 105.8342)
-    assert office["name"] == "UBND phường Ba Đình" and dist < 2
-    assert office["name"] in texts_sent(fake)[0]
-    assert bot.messages == []
+    await wait_for(lambda: len(bot.messages) == 1)
+    assert bot.texts == ['/share_location{"latitude": "21.036800", "longitude": "105.834200"}']
 
 
 async def test_follow_welcomes_and_unfollow_seen_echo_are_ignored(running: Any, fake: FakeZalo) -> None:
