@@ -59,16 +59,15 @@ class ReminderSender:
                    rasa_token=os.environ.get("RASA_TOKEN") or None,
                    zalo_free_only=(os.environ.get("NOTIFY_ZALO_FREE_ONLY") or "").lower() in ("1", "true", "yes"))
 
-    async def _trigger(self, session: aiohttp.ClientSession, booking: store.Booking,
-                       channel_tag: Optional[str]) -> Tuple[Optional[str], bool]:
+    async def _trigger(self, session: aiohttp.ClientSession, booking: store.Booking) -> Tuple[Optional[str], bool]:
         """(error or None, whether the message surely did not reach Rasa and may be retried)."""
         url = f"{self.rasa_url}/conversations/{quote(booking.sender_id, safe='')}/trigger_intent"
         params = {"output_channel": "latest"}
         if self.rasa_token:
             params["token"] = self.rasa_token
+        # Rasa 3.6's trigger_intent ignores metadata: action_appointment_reminder emits a neutral event-update
+        # notification that the Messenger channel sends with the CONFIRMED_EVENT_UPDATE tag itself.
         body: Dict[str, object] = {"name": EXTERNAL_INTENT, "entities": {"booking_code": booking.code}}
-        if channel_tag:
-            body["metadata"] = {"channel_tag": channel_tag}
         try:
             async with session.post(url, params=params, json=body) as resp:
                 return (None, False) if 200 <= resp.status < 300 else (f"HTTP {resp.status}", False)
@@ -106,7 +105,7 @@ class ReminderSender:
                 return ReminderOutcome(booking.code, store.REMINDER_NOT_SENT_WINDOW)
         if not await run_sync(store.claim_reminder, booking.code, now, self.url):
             return ReminderOutcome(booking.code, "already_claimed")
-        error, retryable = await self._trigger(session, booking, tag)
+        error, retryable = await self._trigger(session, booking)
         if error is None:
             await run_sync(store.set_reminder_status, booking.code, store.REMINDER_SENT, tag, now, self.url)
             return ReminderOutcome(booking.code, store.REMINDER_SENT, tag)

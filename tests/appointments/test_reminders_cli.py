@@ -79,7 +79,7 @@ async def test_outside_window(sqlite_url: str, rasa: RecordingRasa) -> None:
     assert outcomes[fb.code].result == store.REMINDER_SENT and outcomes[fb.code].channel_tag == MESSENGER_TAG
     assert outcomes[zalo.code].result == store.REMINDER_NOT_SENT_WINDOW
     assert [c["sender"] for c in rasa.calls] == ["fb"]
-    assert rasa.calls[0]["body"]["metadata"] == {"channel_tag": MESSENGER_TAG}
+    assert rasa.calls[0]["body"] == {"name": "EXTERNAL_appointment_reminder", "entities": {"booking_code": fb.code}}
     fb_row = await run_sync(store.get_booking, fb.code, sqlite_url)
     zalo_row = await run_sync(store.get_booking, zalo.code, sqlite_url)
     assert fb_row.reminder_channel_tag == MESSENGER_TAG
