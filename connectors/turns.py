@@ -33,6 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from cluster.ops import mark_stopping
 from connectors import http
 from connectors.faults import install_fault_handling
 
@@ -264,6 +265,7 @@ def attach_turns(bp: Blueprint, channel: TurnChannel) -> None:
     @bp.listener("before_server_start")
     async def start_turns(*_: Any) -> None:
         install_fault_handling()
+        mark_stopping(False)
         TURNS.acquire()
         channel.queue.closed = False
 
@@ -277,6 +279,7 @@ def attach_turns(bp: Blueprint, channel: TurnChannel) -> None:
     # (event broker) would run before ours in after_server_stop, while queued turns still need it.
     @bp.listener("before_server_stop")
     async def finish_turns(*_: Any) -> None:
+        mark_stopping()  # at once: the load balancer must stop sending here while the queued turns finish
         channel.queue.closed = True
         try:
             await channel.queue.drain(float(os.environ.get("CONNECTOR_DRAIN_SECONDS", "10")))
