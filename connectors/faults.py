@@ -126,6 +126,18 @@ async def retry_turn(turn: Callable[[], Awaitable[None]], what: str,
         _turn_sent.reset(token)
 
 
+async def accepted_turn(turn: Callable[[], Awaitable[None]], what: str, output: Any, recipient_id: Text,
+                        forget: Callable[[], Awaitable[None]]) -> None:
+    """Run a turn whose webhook was acknowledged (``retry_turn``); when it fails for good, ``forget`` its dedupe
+    marker (a redelivery is then not taken for a duplicate) and apologise to the citizen."""
+
+    async def give_up() -> None:
+        await forget()
+        await apologise(output, recipient_id)
+
+    await retry_turn(turn, what, on_give_up=give_up)
+
+
 async def apologise(output_channel: Any, recipient_id: Text, key: Optional[Tuple[str, str]] = None) -> None:
     """Send ``ACTION_FAILED_VI`` (once per ``key``, when given); never raises."""
     if key is not None:

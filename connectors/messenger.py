@@ -28,7 +28,7 @@ from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_messenger_signature
 from connectors.stores import DedupeStore, HeldMessages
 from connectors.textsplit import split_text
-from connectors.faults import apologise, bot_turn, note_sent, retry_turn
+from connectors.faults import accepted_turn, bot_turn, note_sent
 from connectors.turns import TURNS, attach_turns, on_turn_loop, run_on
 from connectors.userqueue import UserQueue
 
@@ -389,15 +389,11 @@ class MessengerInput(InputChannel):
         arrived = time.monotonic()
         webhook_loop = asyncio.get_running_loop()  # where the dedupe markers' Redis client lives
 
-        async def forget() -> None:
-            if mid:  # the turn was never answered: a redelivery must not be taken for a duplicate
-                await run_on(webhook_loop, self.dedupe.clear(mid))
-            await apologise(self.output, sender_id)
-
         async def job() -> None:
             async with reserved_turn(lock_store, sender_id, ticket):
-                await retry_turn(lambda: self._process(on_new_message, sender_id, message, postback, mid),
-                                 f"messenger user {short_id(sender_id)}", on_give_up=forget)
+                await accepted_turn(lambda: self._process(on_new_message, sender_id, message, postback, mid),
+                                    f"messenger user {short_id(sender_id)}", self.output, sender_id,
+                                    forget=lambda: run_on(webhook_loop, self.dedupe.clear(mid)))
             registry().turn_seconds.observe(time.monotonic() - arrived, channel="messenger")
 
         self.queue.submit(sender_id, job)

@@ -30,7 +30,7 @@ from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_zalo_signature
 from connectors.stores import DedupeStore, HeldMessages, PauseStore
 from connectors.textsplit import split_text
-from connectors.faults import apologise, bot_turn, note_sent, retry_turn
+from connectors.faults import accepted_turn, bot_turn, note_sent
 from connectors.turns import TURNS, attach_turns, on_turn_loop, run_on
 from connectors.userqueue import UserQueue
 from connectors.zalo_tokens import ZaloTokenManager
@@ -334,15 +334,11 @@ class ZaloInput(InputChannel):
         arrived = time.monotonic()
         webhook_loop = asyncio.get_running_loop()  # where the dedupe markers' Redis client lives
 
-        async def forget() -> None:
-            if msg_id:  # the turn was never answered: a redelivery must not be taken for a duplicate
-                await run_on(webhook_loop, self.dedupe.clear(msg_id))
-            await apologise(self.output, user_id)
-
         async def job() -> None:
             async with reserved_turn(lock_store, user_id, ticket):
-                await retry_turn(lambda: self._process_user_event(on_new_message, kind, user_id, message, event),
-                                 f"zalo user {short_id(user_id)}", on_give_up=forget)
+                await accepted_turn(lambda: self._process_user_event(on_new_message, kind, user_id, message, event),
+                                    f"zalo user {short_id(user_id)}", self.output, user_id,
+                                    forget=lambda: run_on(webhook_loop, self.dedupe.clear(msg_id)))
             registry().turn_seconds.observe(time.monotonic() - arrived, channel="zalo")
 
         self.queue.submit(user_id, job)

@@ -95,16 +95,10 @@ class Cluster:
         wait_http(f"http://127.0.0.1:{self.action_port}/ready", self.actions, 180)
 
 
-def _model(request: pytest.FixtureRequest) -> Path:
-    """The newest model in models/ (the trained one the branch ships with), else one trained for the run."""
-    found = sorted((REPO / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    return found[-1] if found else request.getfixturevalue("trained_model")
-
-
 @pytest.fixture(scope="module")
-def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Redis of our own, the fakes, one action server and two Rasa servers sharing Redis."""
-    model = _model(request)
+    model = trained_model
     work = tmp_path_factory.mktemp("faults")
     (work / "redis").mkdir()
     redis = RedisServer(work / "redis")
