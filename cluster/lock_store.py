@@ -80,20 +80,44 @@ _reserved: "contextvars.ContextVar[Optional[Tuple[str, int]]]" = contextvars.Con
                                                                                           default=None)
 
 
+def is_transient(exc: BaseException) -> bool:
+    """True for errors a later attempt can get past: Redis or another service unreachable, a timeout."""
+    import redis.exceptions
+
+    return isinstance(exc, (OSError, asyncio.TimeoutError, redis.exceptions.ConnectionError,
+                            redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError))
+
+
 async def reserve_turn(store: Any, conversation_id: Text) -> Optional[int]:
-    """A ticket for a turn that a connector just accepted (None when the store cannot reserve or Redis fails)."""
+    """A ticket for a turn that a connector is accepting (None when the store does not reserve).
+
+    Redis being unreachable is raised, so that the webhook is not acknowledged and the platform delivers the
+    message again: a turn accepted without its ticket could overtake the citizen's earlier messages."""
     if not isinstance(store, AtomicRedisLockStore) or not conversation_id:
         return None
     try:
         return await store.reserve(conversation_id, lifetime=store.reserve_lifetime)
-    except Exception:  # the turn still runs, it just draws its ticket later
-        log.exception("could not reserve a lock ticket for %s", conversation_id)
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        log.exception("could not reserve a lock ticket for %s", conversation_id)  # the turn draws one later
         return None
+
+
+async def release_turn(store: Any, conversation_id: Text, ticket: Optional[int]) -> None:
+    """Give back a reserved ticket no turn will use (a redelivery, a failed turn); never raises."""
+    if ticket is None or not isinstance(store, AtomicRedisLockStore):
+        return
+    with contextlib.suppress(Exception):  # if Redis is gone the ticket expires by itself
+        await store._eval(_RELEASE, store._keys(conversation_id)[:2], ticket)
 
 
 @contextlib.asynccontextmanager
 async def reserved_turn(store: Any, conversation_id: Text, ticket: Optional[int]) -> AsyncIterator[None]:
-    """Run a turn with its reserved ticket; a ticket the turn did not use (no bot turn, an error) is released."""
+    """Run a turn with its reserved ticket; a ticket the turn did not use (no bot turn, an error) is released.
+
+    A turn that failed on a transient error and is run again inside this block keeps its ticket (see
+    AtomicRedisLockStore.lock), so the retry does not lose the conversation's place to later messages."""
     if ticket is None or not isinstance(store, AtomicRedisLockStore):
         yield
         return
@@ -101,11 +125,10 @@ async def reserved_turn(store: Any, conversation_id: Text, ticket: Optional[int]
     try:
         yield
     finally:
-        unused = _reserved.get() is not None
+        left = _reserved.get()
         _reserved.reset(token)
-        if unused:
-            with contextlib.suppress(Exception):
-                await store._eval(_RELEASE, store._keys(conversation_id)[:2], ticket)
+        if left is not None:
+            await release_turn(store, conversation_id, left[1])
 
 
 @dataclass
@@ -190,14 +213,15 @@ class AtomicRedisLockStore(LockStore):
         keys = self._keys(conversation_id)
         reserved = _reserved.get()
         if reserved is not None and reserved[0] == conversation_id:
-            _reserved.set(None)  # used once: a second lock() in the same task draws its own ticket
             ticket = reserved[1]
+            # Raises while Redis is away: the reservation stays for the connector's retry of the turn.
             await self._eval(_REFRESH, keys[:2], ticket, int(self.lifetime * 1000), self._idle_ms())
         else:
             ticket = await self._eval(_ISSUE, keys, int(self.lifetime * 1000), self._idle_ms())
             reserved = None
         started = time.monotonic()
         beat = asyncio.ensure_future(self._heartbeat(conversation_id, ticket, started))
+        keep = False
         try:
             waited = False
             delay = self.poll
@@ -213,9 +237,10 @@ class AtomicRedisLockStore(LockStore):
                     # (arrival order can no longer be promised, but the turn is not lost).
                     log.warning("reserved ticket of conversation %s expired; drawing a new one", conversation_id)
                     beat.cancel()
+                    _reserved.set(None)
+                    reserved = None
                     ticket = await self._eval(_ISSUE, keys, int(self.lifetime * 1000), self._idle_ms())
                     beat = asyncio.ensure_future(self._heartbeat(conversation_id, ticket, started))
-                    reserved = None
                     continue
                 if time.monotonic() - started > self.max_wait:
                     self.stats.timeouts += 1
@@ -227,11 +252,23 @@ class AtomicRedisLockStore(LockStore):
             if waited:
                 self.stats.waited += 1
                 self.stats.wait_seconds += time.monotonic() - started
+            if reserved is not None:
+                _reserved.set(None)  # in use: a second lock() in the same task draws its own ticket
             yield TicketLock(conversation_id, deque([Ticket(ticket, time.time() + self.lifetime)]))
+        except Exception as exc:
+            # A reserved turn that failed because Redis (tracker or lock) was away is run again by its
+            # connector: it keeps its ticket, hence its place before the citizen's later messages.
+            keep = reserved is not None and is_transient(exc)
+            raise
         finally:
             beat.cancel()
-            with contextlib.suppress(Exception):  # if Redis is gone the ticket expires by itself
-                await asyncio.shield(self._eval(_RELEASE, keys[:2], ticket))
+            if keep:
+                _reserved.set(reserved)
+            else:
+                if reserved is not None:
+                    _reserved.set(None)
+                with contextlib.suppress(Exception):  # if Redis is gone the ticket expires by itself
+                    await asyncio.shield(self._eval(_RELEASE, keys[:2], ticket))
 
     # Rasa's synchronous ticket API is what made its store unsafe; nothing in Rasa 3.6 calls it besides lock().
     def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:

@@ -28,6 +28,16 @@ from cluster.metrics import registry
 
 log = logging.getLogger(__name__)
 WARM_UP_TEXTS = ("xin chào", "làm giấy khai sinh cần giấy tờ gì")
+_process_stopping = False
+
+
+def mark_stopping(stopping: bool = True) -> None:
+    """Record that this process began to shut down (readiness answers 503), or started again (tests).
+
+    Called by whichever shutdown listener runs first: Sanic runs them in reverse order of registration, so the
+    connectors' (which wait up to CONNECTOR_DRAIN_SECONDS for queued turns) run before this channel's own."""
+    global _process_stopping
+    _process_stopping = stopping
 
 
 def lock_store_samples(store: Any) -> Iterable[Tuple[str, str, str, Dict[str, str], float]]:
@@ -119,7 +129,7 @@ class OpsChannel(InputChannel):
     async def _check_ready(self, app: Any) -> List[str]:
         problems: List[str] = []
         agent = getattr(app.ctx, "agent", None)
-        if self.stopping:
+        if self.stopping or _process_stopping:
             problems.append("shutting down")
         if agent is None or not agent.is_ready():
             problems.append("model not loaded")
@@ -150,6 +160,7 @@ class OpsChannel(InputChannel):
 
         @bp.listener("after_server_start")
         async def start(app: Any, _loop: Any) -> None:
+            mark_stopping(False)
             reg.add_collector(lambda: lock_store_samples(getattr(getattr(app.ctx, "agent", None), "lock_store", None)))
             reg.add_collector(self.unanswered.samples)
             if self.warm_up:
@@ -158,6 +169,7 @@ class OpsChannel(InputChannel):
         @bp.listener("before_server_stop")
         async def stop(_app: Any, _loop: Any) -> None:
             self.stopping = True  # the load balancer stops sending while turns in flight finish
+            mark_stopping()
             if self._session is not None:
                 await self._session.close()
 

@@ -6,6 +6,7 @@ entry and every messaging item is handled; ``standby``/``changes`` entries are l
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from cluster.lock_store import reserve_turn, reserved_turn
+from cluster.lock_store import is_transient, release_turn, reserve_turn, reserved_turn
 from cluster.metrics import registry
 from connectors import http
 from connectors.config import require, setting
@@ -27,7 +28,8 @@ from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_messenger_signature
 from connectors.stores import DedupeStore, HeldMessages
 from connectors.textsplit import split_text
-from connectors.turns import TURNS, attach_turns, on_turn_loop
+from connectors.faults import accepted_turn, bot_turn, note_sent
+from connectors.turns import TURNS, attach_turns, on_turn_loop, run_on
 from connectors.userqueue import UserQueue
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,7 @@ class MessengerOutput(OutputChannel):
                                         json=body)
             if result.ok and "message" in body:
                 registry().messages_out.inc(channel="messenger")
+                note_sent()
             if not result.ok:
                 user = str(body.get("recipient", {}).get("id"))
                 registry().send_failures.inc(channel="messenger", code=str(result.code or "unknown"))
@@ -328,8 +331,11 @@ class MessengerInput(InputChannel):
             try:
                 agent = getattr(request.app.ctx, "agent", None)
                 await self.handle_delivery(body, on_new_message, getattr(agent, "lock_store", None))
-            except Exception:
+            except Exception as exc:
                 logger.exception("messenger webhook: delivery could not be handled")
+                if is_transient(exc):
+                    # Not acknowledged, so Meta delivers it again; items already queued are de-duplicated then.
+                    return response.text("temporarily unavailable", status=503)
             return response.text("EVENT_RECEIVED")
 
         attach_turns(bp, self)
@@ -371,17 +377,23 @@ class MessengerInput(InputChannel):
         mid = str(event.get("mid") or "")
         if not mid and postback is not None:
             mid = f"pb:{sender_id}:{item.get('timestamp')}:{postback.get('payload')}"
+        # The ticket before the dedupe marker: when Redis fails here nothing is marked, and the 503 brings the
+        # message back.
+        ticket = await reserve_turn(lock_store, sender_id)
         if mid and not await self.dedupe.first_time(mid):
             logger.info("messenger redelivery of %s ignored", mid)
             registry().duplicates.inc(channel="messenger")
+            await release_turn(lock_store, sender_id, ticket)
             return
         registry().messages_in.inc(channel="messenger")
         arrived = time.monotonic()
-        ticket = await reserve_turn(lock_store, sender_id)
+        webhook_loop = asyncio.get_running_loop()  # where the dedupe markers' Redis client lives
 
         async def job() -> None:
             async with reserved_turn(lock_store, sender_id, ticket):
-                await self._process(on_new_message, sender_id, message, postback, mid)
+                await accepted_turn(lambda: self._process(on_new_message, sender_id, message, postback, mid),
+                                    f"messenger user {short_id(sender_id)}", self.output, sender_id,
+                                    forget=lambda: run_on(webhook_loop, self.dedupe.clear(mid)))
             registry().turn_seconds.observe(time.monotonic() - arrived, channel="messenger")
 
         self.queue.submit(sender_id, job)
@@ -421,5 +433,5 @@ class MessengerInput(InputChannel):
 
     async def _to_bot(self, on_new_message: OnNewMessage, text: str, sender_id: str, mid: str) -> None:
         logger.debug("messenger user %s: %s", short_id(sender_id), mask(text))
-        await on_new_message(UserMessage(text, self.output, sender_id, input_channel=self.name(),
-                                         metadata={"platform": "messenger", "mid": mid}))
+        await bot_turn(on_new_message, self.output, lambda output: UserMessage(
+            text, output, sender_id, input_channel=self.name(), metadata={"platform": "messenger", "mid": mid}))

@@ -33,7 +33,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from cluster.ops import mark_stopping
 from connectors import http
+from connectors.faults import install_fault_handling
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,13 @@ def _current_loop() -> Optional[asyncio.AbstractEventLoop]:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+async def run_on(loop: Optional[asyncio.AbstractEventLoop], coro: Coroutine[Any, Any, T]) -> T:
+    """Await ``coro`` on ``loop`` (directly when already there or when ``loop`` is None)."""
+    if loop is None or _current_loop() is loop:
+        return await coro
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
 
 
 def turn_thread_enabled() -> bool:
@@ -130,10 +139,7 @@ class TurnThread:
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await ``coro`` on the turn loop (directly when already there or when no thread runs)."""
-        loop = self._loop
-        if loop is None or _current_loop() is loop:
-            return await coro
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+        return await run_on(self._loop, coro)
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
         """Call ``callback(*args)`` on the turn loop (at once when already there or when no thread runs)."""
@@ -258,6 +264,8 @@ def attach_turns(bp: Blueprint, channel: TurnChannel) -> None:
 
     @bp.listener("before_server_start")
     async def start_turns(*_: Any) -> None:
+        install_fault_handling()
+        mark_stopping(False)
         TURNS.acquire()
         channel.queue.closed = False
 
@@ -271,6 +279,7 @@ def attach_turns(bp: Blueprint, channel: TurnChannel) -> None:
     # (event broker) would run before ours in after_server_stop, while queued turns still need it.
     @bp.listener("before_server_stop")
     async def finish_turns(*_: Any) -> None:
+        mark_stopping()  # at once: the load balancer must stop sending here while the queued turns finish
         channel.queue.closed = True
         try:
             await channel.queue.drain(float(os.environ.get("CONNECTOR_DRAIN_SECONDS", "10")))

@@ -20,7 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from cluster.lock_store import reserve_turn, reserved_turn
+from cluster.lock_store import is_transient, release_turn, reserve_turn, reserved_turn
 from cluster.metrics import registry
 from connectors import http
 from connectors.config import require, setting
@@ -30,7 +30,8 @@ from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_zalo_signature
 from connectors.stores import DedupeStore, HeldMessages, PauseStore
 from connectors.textsplit import split_text
-from connectors.turns import TURNS, attach_turns, on_turn_loop
+from connectors.faults import accepted_turn, bot_turn, note_sent
+from connectors.turns import TURNS, attach_turns, on_turn_loop, run_on
 from connectors.userqueue import UserQueue
 from connectors.zalo_tokens import ZaloTokenManager
 
@@ -124,6 +125,7 @@ class ZaloOutput(OutputChannel):
                     result = await self._post(recipient_id, message, new_token)
             if result.ok:
                 registry().messages_out.inc(channel="zalo")
+                note_sent()
             else:
                 self._record(recipient_id, result)
                 if hold and result.code in HOLD_CODES:
@@ -267,9 +269,12 @@ class ZaloInput(InputChannel):
             try:
                 agent = getattr(request.app.ctx, "agent", None)
                 await self.handle_event(event, on_new_message, getattr(agent, "lock_store", None))
-            except Exception:
-                # Answer 200 anyway: a redelivery would fail the same way.
+            except Exception as exc:
                 logger.exception("zalo webhook: event %s could not be handled", event.get("event_name"))
+                if is_transient(exc):
+                    # Redis unreachable (the dedupe marker): not acknowledged, so Zalo delivers it again.
+                    return response.text("temporarily unavailable", status=503)
+                # Anything else: 200 anyway, a redelivery would fail the same way.
             return response.text("ok")
 
         attach_turns(bp, self)
@@ -316,18 +321,24 @@ class ZaloInput(InputChannel):
         msg_id = str(message.get("msg_id") or "")
         if not user_id:
             return
+        kind = name[len("user_send_"):]
+        # The ticket before the dedupe marker: when Redis fails here nothing is marked, and the 503 brings the
+        # event back.
+        ticket = await reserve_turn(lock_store, user_id) if kind in ("text", "location") else None
         if msg_id and not await self.dedupe.first_time(msg_id):
             logger.info("zalo redelivery of %s ignored", msg_id)
             registry().duplicates.inc(channel="zalo")
+            await release_turn(lock_store, user_id, ticket)
             return
-        kind = name[len("user_send_"):]
         registry().messages_in.inc(channel="zalo")
         arrived = time.monotonic()
-        ticket = await reserve_turn(lock_store, user_id) if kind in ("text", "location") else None
+        webhook_loop = asyncio.get_running_loop()  # where the dedupe markers' Redis client lives
 
         async def job() -> None:
             async with reserved_turn(lock_store, user_id, ticket):
-                await self._process_user_event(on_new_message, kind, user_id, message, event)
+                await accepted_turn(lambda: self._process_user_event(on_new_message, kind, user_id, message, event),
+                                    f"zalo user {short_id(user_id)}", self.output, user_id,
+                                    forget=lambda: run_on(webhook_loop, self.dedupe.clear(msg_id)))
             registry().turn_seconds.observe(time.monotonic() - arrived, channel="zalo")
 
         self.queue.submit(user_id, job)
@@ -376,8 +387,8 @@ class ZaloInput(InputChannel):
         msg_id = message.get("msg_id")
         if msg_id:
             metadata["msg_id"] = str(msg_id)
-        await on_new_message(UserMessage(text, self.output, user_id, input_channel=self.name(),
-                                         metadata=metadata))
+        await bot_turn(on_new_message, self.output, lambda output: UserMessage(
+            text, output, user_id, input_channel=self.name(), metadata=metadata))
 
     async def _officer_took_over(self, user_id: str) -> None:
         first = not await self.paused.is_set(user_id)

@@ -27,7 +27,13 @@ def rasa_env() -> dict:
 
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Train the full model (NLU + dialogue) on bot/ once per test run, in a temporary folder."""
+    """Train the full model (NLU + dialogue) on bot/ once per test run, in a temporary folder; or use the model
+    RASA_TEST_MODEL names (a model trained on this branch's data, to save the training time)."""
+    given = os.environ.get("RASA_TEST_MODEL", "")
+    if given:
+        if not Path(given).is_file():
+            pytest.fail(f"RASA_TEST_MODEL={given} is not a file")
+        return Path(given)
     out = tmp_path_factory.mktemp("model")
     cmd = [PYTHON, "-m", "rasa", "train", "--config", str(REPO / "config.yml"), "--domain",
            str(REPO / "bot" / "domain"), "--data", str(REPO / "bot" / "data"), "--out", str(out),

@@ -144,6 +144,42 @@ async def test_an_expired_reservation_still_gets_its_turn(url: str, prefix: str)
     await store.aclose()
 
 
+async def test_a_turn_retried_after_a_redis_outage_keeps_its_place(url: str, prefix: str) -> None:
+    store = AtomicRedisLockStore(url=url, key_prefix=prefix, max_wait=5)
+    first, second = await reserve_turn(store, "conv-1"), await reserve_turn(store, "conv-1")
+    order: List[str] = []
+
+    async def first_turn() -> None:
+        async with reserved_turn(store, "conv-1", first):
+            with pytest.raises(redis.exceptions.ConnectionError):
+                async with store.lock("conv-1"):  # the tracker store lost Redis mid-turn
+                    raise redis.exceptions.ConnectionError("Connection closed by server.")
+            await asyncio.sleep(0.3)  # the connector's backoff: the next message's turn is waiting meanwhile
+            async with store.lock("conv-1"):
+                order.append("first")
+
+    async def second_turn() -> None:
+        async with reserved_turn(store, "conv-1", second):
+            async with store.lock("conv-1"):
+                order.append("second")
+
+    await asyncio.gather(first_turn(), second_turn())
+    assert order == ["first", "second"]
+    await store.aclose()
+
+
+async def test_reserving_raises_when_redis_is_unreachable_so_the_webhook_refuses(prefix: str) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = AtomicRedisLockStore(url=f"redis://127.0.0.1:{port}/0", key_prefix=prefix)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await reserve_turn(store, "conv-1")
+    await store.aclose()
+
+
 async def test_a_reservation_without_a_bot_turn_is_released_at_once(url: str, prefix: str) -> None:
     store = AtomicRedisLockStore(url=url, key_prefix=prefix, max_wait=2)
     ticket = await reserve_turn(store, "conv-1")

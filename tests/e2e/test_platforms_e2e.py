@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import subprocess
 import time
 import uuid
@@ -18,6 +16,7 @@ import pytest
 from tests.conftest import PYTHON, REPO, rasa_env
 from tests.fakes.fake_messenger import FakeMessenger, signed_messenger_request
 from tests.fakes.fake_zalo import FakeZalo, signed_zalo_request
+from tests.fakes.processes import LoopThread, free_port, stop_process, wait_http
 
 pytestmark = pytest.mark.slow
 
@@ -30,54 +29,25 @@ OA_ID = "oa-1"
 PAGE_ID = "page-1"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def connectors_redis_url(redis_base_url: str) -> str:
     """The Redis database the connectors use in these tests (db 5, as the tracker and lock stores)."""
     return redis_base_url.rsplit("/", 1)[0] + "/5"
 
 
-def _wait_http(url: str, proc: subprocess.Popen, seconds: float) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[:4]} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(1)
-    raise RuntimeError(f"{url} not up after {seconds} s")
-
-
-class Platforms:
+class Platforms(LoopThread):
     """The two fake platform servers, served from a background event loop thread."""
 
     def __init__(self) -> None:
-        import threading
-
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
         self.zalo = FakeZalo(APP_ID, APP_SECRET, access_token="at-0", refresh_token="rt-0")
         self.messenger = FakeMessenger(page_token=PAGE_TOKEN)
         self.zalo_url = self.call(self.zalo.start())
         self.messenger_url = self.call(self.messenger.start())
 
-    def call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
-
     def close(self) -> None:
         self.call(self.zalo.stop())
         self.call(self.messenger.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.stop()
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +66,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def bot(trained_model: Path, redis_base_url: str, platforms: Platforms, work: Path) -> Iterator[str]:
     """Action server + Rasa server with both channels and Redis stores; yields the Rasa base URL."""
-    action_port, rasa_port = _free_port(), _free_port()
+    action_port, rasa_port = free_port(), free_port()
     host_port = redis_base_url.split("//")[1].split("/")[0]
     host, port = host_port.split(":")
     prefix = f"e2e{uuid.uuid4().hex[:8]}"
@@ -125,8 +95,8 @@ def bot(trained_model: Path, redis_base_url: str, platforms: Platforms, work: Pa
                              "--port", str(rasa_port), "--enable-api"],
                             cwd=REPO, env=env, stdout=logs["rasa"], stderr=subprocess.STDOUT)
     try:
-        _wait_http(f"http://127.0.0.1:{action_port}/health", actions, 120)
-        _wait_http(f"http://127.0.0.1:{rasa_port}/status", rasa, 240)
+        wait_http(f"http://127.0.0.1:{action_port}/health", actions, 120)
+        wait_http(f"http://127.0.0.1:{rasa_port}/status", rasa, 240)
         yield f"http://127.0.0.1:{rasa_port}"
     except RuntimeError as exc:
         for f in logs.values():
@@ -134,11 +104,7 @@ def bot(trained_model: Path, redis_base_url: str, platforms: Platforms, work: Pa
         pytest.fail(f"{exc}\n{(work / 'rasa.log').read_text()[-3000:]}\n{(work / 'actions.log').read_text()[-2000:]}")
     finally:
         for proc in (rasa, actions):
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
         for f in logs.values():
             f.close()
 
