@@ -90,6 +90,13 @@ def reload() -> None:
     _stamp = None
 
 
+def install(ready: Any) -> None:
+    """Serve this prepared searcher from now on (the console and tests reuse an already loaded model)."""
+    global _searcher, _stamp
+    _stamp = _index_stamp(ready.cfg.index_dir)
+    _searcher = ready
+
+
 def _check_interval() -> float:
     value = os.environ.get("KB_RELOAD_CHECK_SECONDS", "").strip()
     try:
