@@ -20,6 +20,7 @@ from actions import db
 from .content import Repository
 
 PROGRESS = re.compile(r"(\d+)/(\d+)")
+SUMMARY = re.compile(r"(\d+) chunks: (\d+) embedded, (\d+) reused, (\d+) removed in ([\d.]+) s")
 
 
 @dataclass
@@ -113,8 +114,9 @@ class Publisher:
             tail.append(buffer.strip())
 
         try:
-            out, _ = await asyncio.wait_for(asyncio.gather(proc.stdout.read(), follow(), proc.wait()),  # type: ignore
-                                            timeout=self.timeout)
+            assert proc.stdout is not None
+            out, _, _ = await asyncio.wait_for(asyncio.gather(proc.stdout.read(), follow(), proc.wait()),
+                                               timeout=self.timeout)
         except asyncio.TimeoutError:
             proc.kill()
             await proc.wait()
@@ -123,12 +125,16 @@ class Publisher:
         if proc.returncode != 0:
             last = (tail[-1] if tail else "").splitlines()
             return False, (last[-1] if last else f"mã lỗi {proc.returncode}")
+        counts = SUMMARY.search(summary)
+        if counts:  # a small change may embed too few chunks for the build to print progress
+            job.total = max(job.total, int(counts.group(2)))
+            job.done = job.total
         return True, _summary_vi(summary)
 
 
 def _summary_vi(line: str) -> str:
     """The build's one-line summary in Vietnamese (the original when it has another shape)."""
-    m = re.search(r"(\d+) chunks: (\d+) embedded, (\d+) reused, (\d+) removed in ([\d.]+) s", line)
+    m = SUMMARY.search(line)
     if m:
         return (f"Chỉ mục đã cập nhật: {m.group(1)} đoạn, tính lại {m.group(2)}, dùng lại {m.group(3)}, "
                 f"bỏ {m.group(4)} ({m.group(5)} giây).")
