@@ -123,7 +123,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 @access(PUBLIC)
 async def login_page(request: web.Request) -> web.Response:
     """The sign-in form (with a double-submit CSRF cookie: there is no session yet)."""
-    token = secrets.token_urlsafe(24)
+    # Reuse the cookie's token: another tab (or a stray request redirected here) must not invalidate this form.
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     resp = render(request, "login.html", login_csrf=token, next=request.query.get("next", "/"),
                   error="", username="")
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login",
@@ -160,7 +161,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 def _login_error(request: web.Request, message: str, username: str, target: str, status: int) -> web.Response:
-    token = secrets.token_urlsafe(24)
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     resp = render(request, "login.html", status=status, login_csrf=token, next=target, error=message,
                   username=username)
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login",

@@ -49,9 +49,17 @@ OFFICE_LINES = (("aliases", "Tên gọi khác (mỗi dòng một tên)"),
 
 
 # ----------------------------------------------------------------------------------------------- YAML
+class _Dumper(yaml.SafeDumper):
+    """Lists indented under their key, like the hand-written files ("aliases:\n  - ...")."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
+
+
 def dump(data: Any) -> str:
     """The YAML text of one item as the console writes it (schema order kept, Vietnamese as is)."""
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100000)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False,
+                     width=100000)
 
 
 def load(text: Optional[str]) -> Any:
@@ -223,8 +231,11 @@ def procedure_form(data: Dict[str, Any]) -> Dict[str, str]:
         for f in ("status", "verified_by", "verified_at", "text", "in_person", "postal", "level",
                   "deadline_for_citizen"):
             form[f"{sec}.{f}"] = _scalar(raw.get(f))
-        for f in ("unconfirmed_items", "exemptions", "offices", "portals"):
+        for f in ("unconfirmed_items", "exemptions"):
             form[f"{sec}.{f}"] = lines(raw.get(f))
+        for f in ("offices", "portals"):  # one-line inputs: comma-separated
+            value = raw.get(f)
+            form[f"{sec}.{f}"] = ", ".join(map(str, value)) if isinstance(value, list) else _scalar(value)
         items = raw.get("items")
         if sec == "documents":
             form["documents.items"] = dump(items).strip() if items else ""
