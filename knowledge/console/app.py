@@ -94,7 +94,7 @@ def _forbidden(request: web.Request, message: str) -> web.Response:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Sessions, roles and CSRF for every route: nothing but the sign-in page answers an anonymous request."""
-    level = getattr(getattr(handler, "__wrapped__", handler), "access", None) or getattr(handler, "access", None)
+    level = getattr(handler, "access", None)
     if level is None and request.match_info.http_exception is not None:
         level = VIEW  # unknown URLs: still no answer (not even a 404) before signing in
     token = request.cookies.get(COOKIE, "")
@@ -103,7 +103,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if level == PUBLIC:
         return await handler(request)
     if session is None:
-        if request.method == "GET" and request.headers.get("Accept", "").find("application/json") < 0:
+        if request.method == "GET" and "application/json" not in request.headers.get("Accept", ""):
             raise web.HTTPFound("/login?next=" + quote(request.path_qs, safe=""))
         return web.json_response({"error": "Anh/chị cần đăng nhập."}, status=401)
     if level not in (VIEW, EDIT):
@@ -116,7 +116,14 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                                        "Anh/chị vui lòng tải lại trang rồi thao tác lại.")
     if level == EDIT and not session["user"].can_edit:
         return _forbidden(request, "Tài khoản của anh/chị chỉ có quyền xem. Vui lòng nhờ cán bộ biên tập thực hiện.")
-    return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return render(request, "error.html", status=404, title="Không tìm thấy",
+                      message="Không có trang này. Anh/chị kiểm tra lại đường dẫn hoặc dùng thanh điều hướng.")
+    except web.HTTPMethodNotAllowed:
+        return render(request, "error.html", status=405, title="Không thực hiện được",
+                      message="Thao tác này chỉ làm được bằng nút trên trang, không mở trực tiếp bằng đường dẫn.")
 
 
 # ----------------------------------------------------------------------------------------------- sign-in

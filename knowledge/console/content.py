@@ -584,7 +584,8 @@ class Repository:
             return [], []
         changes = self._candidate_changes()
         errors = schema.validate_with(self.kb_dir, changes)
-        new = [e for e in errors if e not in schema.validate(self.kb_dir)]
+        baseline = set(schema.validate(self.kb_dir))
+        new = [e for e in errors if e not in baseline]
         if new:
             raise ValueError("\n".join(new))
         written = []

@@ -41,6 +41,10 @@ def _not_found(request: web.Request, what: str) -> web.Response:
     return render(request, "error.html", status=404, title="Không tìm thấy", message=what)
 
 
+def _no_item(request: web.Request, kind: str, key: str) -> web.Response:
+    return _not_found(request, f"Không có {KIND_WORDS[kind][0]} mã «{key}».")
+
+
 # ----------------------------------------------------------------------------------------------- home
 @access(VIEW)
 async def home(request: web.Request) -> web.Response:
@@ -100,7 +104,7 @@ async def item_page(request: web.Request) -> web.Response:
     kind, key = _kind(request), request.match_info["key"]
     item = await db.run_sync(request.app[REPO].item, kind, key)
     if item is None:
-        return _not_found(request, f"Không có {KIND_WORDS[kind][0]} mã «{key}».")
+        return _no_item(request, kind, key)
     return _page(request, kind, _form_of(kind, item.data), item)
 
 
@@ -129,7 +133,7 @@ async def _save(request: web.Request, kind: str, key: Optional[str]) -> web.Resp
     new_key = str(data.get(ident, "")).strip()
     item = await db.run_sync(repo.item, kind, key) if key else None
     if key and item is None:
-        return _not_found(request, f"Không có {KIND_WORDS[kind][0]} mã «{key}».")
+        return _no_item(request, kind, key)
     if key and new_key != key:
         problems.add(ident, f"Không đổi được mã của {KIND_WORDS[kind][0]} đã có (mã hiện tại: {key}). "
                             f"Muốn đổi, hãy tạo mới rồi ngừng dùng bản cũ.")
@@ -157,7 +161,7 @@ async def _save(request: web.Request, kind: str, key: Optional[str]) -> web.Resp
             message = f"Đã có {KIND_WORDS[kind][0]} mã «{new_key}» do {newer.author} vừa tạo; chưa lưu."
         return _page(request, kind, form, item, status=409, conflict=message, base=base)
     except KeyError:
-        return _not_found(request, f"Không có {KIND_WORDS[kind][0]} mã «{new_key}».")
+        return _no_item(request, kind, new_key)
     raise web.HTTPFound(f"/{kind}s/{new_key}?ok={'saved' if key else 'created'}")
 
 
@@ -180,7 +184,7 @@ async def item_history(request: web.Request) -> web.Response:
     kind, key = _kind(request), request.match_info["key"]
     item = await db.run_sync(request.app[REPO].item, kind, key)
     if item is None:
-        return _not_found(request, f"Không có {KIND_WORDS[kind][0]} mã «{key}».")
+        return _no_item(request, kind, key)
     versions = await db.run_sync(store.history, item.doc)
     return render(request, "history.html", kind=kind, section=f"{kind}s", item=item, versions=versions,
                   words=KIND_WORDS[kind])

@@ -140,3 +140,16 @@ def test_adduser_command_reads_the_password_from_the_environment(console_env, mo
 def _version_count() -> int:
     with store.engine().connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(store.versions)).scalar_one()
+
+
+async def test_unknown_pages_and_wrong_methods_get_a_vietnamese_answer(editor):
+    resp = await editor.get("/khong-co-trang-nay")
+    assert resp.status == 404 and "Không có trang này" in await resp.text()
+    resp = await editor.get("/logout")
+    assert resp.status == 405 and "chỉ làm được bằng nút" in await resp.text()
+    resp = await editor.get("/procedures/khong_co")
+    assert resp.status == 404 and "Không có thủ tục mã «khong_co»" in await resp.text()
+    resp = await editor.get("/procedures/khai_sinh/diff/99")
+    assert resp.status == 404 and "Không có phiên bản 99" in await resp.text()
+    resp = await editor.get("/try", params={"q": "x" * 501})
+    assert "dài quá 500 ký tự" in await resp.text()
