@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from actions import db
 from knowledge.lexical import content_words
+from nlu.textnorm import has_diacritics
 
 # Questions typed into the console's try-the-bot page are not citizens' questions.
 TRY_SENDER = "console-try"
@@ -70,7 +71,9 @@ def group(rows: Sequence[Dict]) -> List[Group]:
             created = created.replace(tzinfo=dt.timezone.utc)
         best.last_seen = max(best.last_seen, created)
     for g in groups:
-        g.texts = [t for t, _ in g._counts.most_common()]
+        # the wording shown first (and offered for attaching): the most asked, preferring one without masked
+        # personal data, written with diacritics, and short
+        g.texts = sorted(g._counts, key=lambda t: (-g._counts[t], "*" in t, not has_diacritics(t), len(t)))
     return sorted(groups, key=lambda g: (-g.count, -g.last_seen.timestamp()))
 
 

@@ -32,6 +32,7 @@ def test_questions_are_grouped_counted_and_masked(console_env):
     assert [g.count for g in groups] == [3, 1]
     top = groups[0]
     assert top.reasons == {"declined": 2, "fallback": 1}
+    assert top.text == "cho hỏi xin giấy chào đời cho con ở đâu"  # unmasked, with diacritics
     assert all("0912345678" not in t for t in top.texts)  # masked before it was stored
     assert not any("câu thử" in t for g in groups for t in g.texts)  # try-the-bot questions are not citizens'
 
