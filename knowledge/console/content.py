@@ -222,8 +222,9 @@ def procedure_form(data: Dict[str, Any]) -> Dict[str, str]:
     form: Dict[str, str] = {name: _scalar(data.get(name)) for name, _ in PROC_TEXT}
     for name, _ in PROC_LINES:
         form[name] = lines(data.get(name))
-    form["codes"] = "\n".join(f"{c.get('code', '')} | {c.get('status', '')}" if isinstance(c, dict) else str(c)
-                              for c in data.get("codes") or [])
+    form["codes"] = "\n".join(
+        " | ".join(_scalar(c.get(f)) for f in ("code", "status", "verified_by", "verified_at") if c.get(f))
+        if isinstance(c, dict) else str(c) for c in data.get("codes") or [])
     for sec in schema.SECTION_FIELDS:
         raw = data.get(sec) or {}
         if not isinstance(raw, dict):
@@ -257,9 +258,14 @@ def procedure_from_form(form: Dict[str, str], verifier: str, today: dt.date) -> 
     for name in ("key", "name", "official_name"):
         text(name)
     codes = []
-    for i, line in enumerate(split_lines(form.get("codes", ""))):
-        code, _, status = (p.strip() for p in line.partition("|"))
-        codes.append({"code": code, "status": status or "sourced"})
+    for line in split_lines(form.get("codes", "")):
+        parts = [p.strip() for p in line.split("|")]
+        code: Dict[str, Any] = {"code": parts[0], "status": parts[1] if len(parts) > 1 and parts[1] else "sourced"}
+        if len(parts) > 2 and parts[2]:
+            code["verified_by"] = parts[2]
+        if len(parts) > 3 and parts[3]:
+            code["verified_at"] = _date_or_text(parts[3])
+        codes.append(code)
     if codes:
         data["codes"] = codes
     for name in ("aliases", "examples"):

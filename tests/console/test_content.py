@@ -207,3 +207,16 @@ async def test_search_lists_with_or_without_diacritics(viewer):
     assert "phuong_hoan_kiem" in html
     html = await (await viewer.get("/procedures?q=zzzz")).text()
     assert "Không tìm thấy thủ tục nào khớp" in html
+
+
+def test_a_national_code_can_be_marked_verified_with_who_and_when(console_env):
+    form = _form(console_env["kb"])
+    form["codes"] = "1.001193 | verified | Nguyễn Thị Lan | 2026-11-25"
+    data, _ = content.procedure_from_form(form, "Lan", TODAY)
+    assert data["codes"] == [{"code": "1.001193", "status": "verified", "verified_by": "Nguyễn Thị Lan",
+                              "verified_at": dt.date(2026, 11, 25)}]
+    assert not content.Repository(console_env["kb"]).validate("procedure", "khai_sinh", data)
+    assert content.procedure_form(data)["codes"] == "1.001193 | verified | Nguyễn Thị Lan | 2026-11-25"
+    form["codes"] = "1.001193 | verified"
+    data, _ = content.procedure_from_form(form, "Lan", TODAY)
+    assert "codes" in content.Repository(console_env["kb"]).validate("procedure", "khai_sinh", data).by_field
