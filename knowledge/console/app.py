@@ -5,6 +5,7 @@ import datetime as dt
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional
 from urllib.parse import quote
@@ -25,6 +26,8 @@ PUBLIC = "public"        # reachable without signing in (the sign-in page only)
 VIEW = "view"            # any signed-in officer
 EDIT = "edit"            # editors only
 TIMEZONE = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam has no daylight saving time
+# Password guessing: after this many wrong passwords for one name from one address, wait this long.
+MAX_FAILURES, LOCKOUT_SECONDS = 5, 15 * 60
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CONFIG = web.AppKey("config", Config)
@@ -32,6 +35,7 @@ REPO = web.AppKey("repo", Repository)
 PUBLISHER = web.AppKey("publisher", Publisher)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SETTINGS = web.AppKey("settings", dict)
+FAILURES = web.AppKey("failures", dict)
 
 
 def access(level: str) -> Callable[[Handler], Handler]:
@@ -156,9 +160,19 @@ async def login(request: web.Request) -> web.Response:
         return _login_error(request, "Trang đăng nhập đã cũ. Anh/chị vui lòng thử lại.", username, target, 403)
     if not username or not password:
         return _login_error(request, "Anh/chị vui lòng nhập tên đăng nhập và mật khẩu.", username, target, 400)
+    failures = request.app[FAILURES]
+    who = (username.lower(), request.remote or "")
+    now = time.monotonic()
+    recent = [t for t in failures.get(who, []) if now - t < LOCKOUT_SECONDS]
+    if len(recent) >= MAX_FAILURES:
+        minutes = int((LOCKOUT_SECONDS - (now - recent[0])) // 60) + 1
+        return _login_error(request, f"Đã nhập sai mật khẩu nhiều lần. Anh/chị vui lòng thử lại sau {minutes} phút "
+                                     "hoặc nhờ bộ phận kỹ thuật đặt lại mật khẩu.", username, target, 429)
     user = await db.run_sync(store.authenticate, username, password)
     if user is None:
+        failures[who] = recent + [now]
         return _login_error(request, "Tên đăng nhập hoặc mật khẩu không đúng.", username, target, 401)
+    failures.pop(who, None)
     token = await db.run_sync(store.create_session, user)
     resp = web.HTTPFound(target)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="Lax", path="/",
@@ -197,6 +211,7 @@ def create_app(cfg: Optional[Config] = None, *, rasa_url: Optional[str] = None, 
     app[REPO] = Repository(cfg.kb_dir)
     app[PUBLISHER] = Publisher(app[REPO], cfg.index_dir)
     app[TEMPLATES] = _templates()
+    app[FAILURES] = {}  # (name, address) -> times of recent wrong passwords (one process; a restart forgets)
     app[SETTINGS] = {
         "rasa_url": rasa_url or os.environ.get("RASA_URL", "http://localhost:5005"),
         "rasa_token": rasa_token if rasa_token is not None else os.environ.get("RASA_TOKEN"),

@@ -153,3 +153,14 @@ async def test_unknown_pages_and_wrong_methods_get_a_vietnamese_answer(editor):
     assert resp.status == 404 and "Không có phiên bản 99" in await resp.text()
     resp = await editor.get("/try", params={"q": "x" * 501})
     assert "dài quá 500 ký tự" in await resp.text()
+
+
+async def test_repeated_wrong_passwords_lock_the_name_for_a_while(anon):
+    for i in range(6):
+        page = await (await anon.get("/login")).text()
+        token = CSRF.search(page).group(1)
+        resp = await anon.post("/login", data={"username": "lan", "password": f"doan-mo-{i}", "_csrf": token})
+    assert resp.status == 429 and "nhập sai mật khẩu nhiều lần" in await resp.text()
+    resp = await anon.post("/login", data={"username": "lan", "password": EDITOR["password"], "_csrf": token},
+                           allow_redirects=False)
+    assert resp.status == 429  # even the right password waits: guessing must not pay off

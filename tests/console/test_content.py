@@ -220,3 +220,20 @@ def test_a_national_code_can_be_marked_verified_with_who_and_when(console_env):
     form["codes"] = "1.001193 | verified"
     data, _ = content.procedure_from_form(form, "Lan", TODAY)
     assert "codes" in content.Repository(console_env["kb"]).validate("procedure", "khai_sinh", data).by_field
+
+
+async def test_create_an_office_and_publish_it(editor, console_env):
+    kb = console_env["kb"]
+    form = {"_csrf": editor.csrf, "_base": "", "id": "phuong_thu_nghiem", "name": "UBND phường Thử Nghiệm",
+            "kind": "commune", "address": "1 phố Thử, Hà Nội", "phone": "", "lat": "21.03", "lon": "105.85",
+            "hours": "mon: 08:00-11:30, 13:30-17:00", "counters": "2", "slot_minutes": "30",
+            "receives": "khai_sinh\nkhong_co", "status": "unconfirmed"}
+    resp = await editor.post("/offices/new", data=form, allow_redirects=False)
+    assert resp.status == 422
+    assert re.search(r'data-field="receives">.*?Không có thủ tục nào mang mã &#39;khong_co&#39;', await resp.text(), re.S)
+    form["receives"] = "khai_sinh"
+    resp = await editor.post("/offices/new", data=form, allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == "/offices/phuong_thu_nghiem?ok=created"
+    content.Repository(kb).publish_files()
+    offices = {o.id: o for o in schema.load_knowledge_base(kb).offices}
+    assert offices["phuong_thu_nghiem"].receives == ["khai_sinh"] and schema.validate(kb) == []
