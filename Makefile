@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup lock model kb run run-cluster chat test eval-nlu eval-kb bench clean
+.PHONY: help setup lock model kb run run-cluster chat console test eval-nlu eval-kb bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -45,6 +45,9 @@ run: kb model  ## the main job: action server + Rasa server (REST channel) on em
 
 run-cluster: kb model  ## N Rasa servers (default 2) behind a load balancer, sharing Redis and PostgreSQL
 	bash scripts/run_cluster.sh $(or $(N),2) $(RASA_PORT)
+
+console: kb  ## the staff console alone (http://localhost:8080; make run starts it too)
+	$(PY) -m knowledge.console serve --port $${CONSOLE_PORT:-8080}
 
 chat: kb model  ## talk to the bot in this terminal
 	bash scripts/run_local.sh $(RASA_PORT) $(ACTION_PORT) --shell

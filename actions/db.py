@@ -44,6 +44,17 @@ unanswered = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+officer_replies = sa.Table(
+    "officer_replies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.String(128), nullable=False, index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("officer", sa.String(128), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="pending"),  # pending | sent | failed
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 _engines: Dict[str, Engine] = {}
 _lock = threading.Lock()
 

@@ -1,6 +1,6 @@
 """Hand-off to an officer: record it, tell the citizen when officers work, pause the bot.
 
-Staff commands (until the console exists):
+Officers normally work in the staff console (python -m knowledge.console); the same steps from a shell:
   python -m actions.handoff list [--all]
   python -m actions.handoff take SENDER --officer NAME
   python -m actions.handoff resume SENDER      (closes the hand-off; needs the Rasa server's --enable-api)
@@ -143,11 +143,101 @@ class ActionResetFallback(Action):
         return [SlotSet("fallback_count", 0.0)] if tracker.get_slot("fallback_count") else []
 
 
+def queue_reply(sender_id: str, text: str, officer: str) -> int:
+    """Store an officer's reply for ``action_officer_reply`` to send; return its id."""
+    with db.get_engine().begin() as conn:
+        result = conn.execute(db.officer_replies.insert().values(
+            sender_id=sender_id, text=text, officer=officer, status="pending",
+            created_at=dt.datetime.now(dt.timezone.utc)))
+        return int(result.inserted_primary_key[0])
+
+
+def set_reply_status(reply_id: int, status: str) -> None:
+    """Mark a queued reply sent or failed."""
+    with db.get_engine().begin() as conn:
+        conn.execute(db.officer_replies.update().where(db.officer_replies.c.id == reply_id).values(status=status))
+
+
+def take_pending_replies(sender_id: str) -> List[Dict[str, Any]]:
+    """The officer replies waiting for ``sender_id``, oldest first, marked sent in the same transaction."""
+    table = db.officer_replies
+    with db.get_engine().begin() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(
+            sa.select(table).where(table.c.sender_id == sender_id, table.c.status == "pending")
+            .order_by(table.c.id))]
+        if rows:
+            conn.execute(table.update().where(table.c.id.in_([r["id"] for r in rows])).values(status="sent"))
+        return rows
+
+
+class ActionOfficerReply(Action):
+    """Send the officer's queued reply through the conversation's channel (run by the console while paused)."""
+
+    def name(self) -> Text:
+        return "action_officer_reply"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        for row in await db.run_sync(take_pending_replies, tracker.sender_id):
+            dispatcher.utter_message(text=row["text"])
+        return []
+
+
+def _rasa_params(token: Optional[str]) -> Dict[str, str]:
+    return {"token": token} if token else {}
+
+
+async def send_officer_reply(rasa_url: str, sender_id: str, text: str, officer: str,
+                             token: Optional[str] = None) -> int:
+    """Queue the reply and have Rasa run ``action_officer_reply`` on the conversation's latest input channel.
+
+    Rasa's /execute endpoint runs the action even while the conversation is paused (a triggered intent would not),
+    and ``output_channel=latest`` delivers the message through the channel the citizen last wrote from.
+    Returns the HTTP status of Rasa's answer (0 when Rasa cannot be reached).
+    """
+    import aiohttp
+
+    reply_id = await db.run_sync(queue_reply, sender_id, text, officer)
+    url = f"{rasa_url.rstrip('/')}/conversations/{sender_id}/execute"
+    params = dict(_rasa_params(token), output_channel="latest")
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+            async with session.post(url, params=params, json={"name": "action_officer_reply"}) as resp:
+                status = resp.status
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        status = 0
+    if status != 200:
+        # not delivered: never send it later by surprise with another reply
+        await db.run_sync(set_reply_status, reply_id, "failed")
+    return status
+
+
+async def fetch_transcript(rasa_url: str, sender_id: str, token: Optional[str] = None) -> Optional[List[Dict[str, Any]]]:
+    """The conversation's messages as [{who: citizen|bot, text, time}] from Rasa's tracker API (None if unreachable)."""
+    import aiohttp
+
+    url = f"{rasa_url.rstrip('/')}/conversations/{sender_id}/tracker"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            async with session.get(url, params=_rasa_params(token)) as resp:
+                if resp.status != 200:
+                    return None
+                tracker = await resp.json()
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError):
+        return None
+    out: List[Dict[str, Any]] = []
+    for event in tracker.get("events") or []:
+        if event.get("event") in ("user", "bot") and (event.get("text") or "").strip():
+            out.append({"who": "citizen" if event["event"] == "user" else "bot", "text": event["text"],
+                        "time": dt.datetime.fromtimestamp(float(event.get("timestamp") or 0), dt.timezone.utc)})
+    return out
+
+
 async def resume_conversation(rasa_url: str, sender_id: str, token: Optional[str] = None) -> int:
     """Append a `resume` event to the conversation through Rasa's HTTP API; return the HTTP status."""
     import aiohttp
 
-    params = {"token": token} if token else {}
+    params = _rasa_params(token)
     url = f"{rasa_url.rstrip('/')}/conversations/{sender_id}/tracker/events"
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(timeout=timeout) as session:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +20,14 @@ AMBIGUOUS_MARGIN = 0.08
 PLAUSIBLE_SCORE = 2.5
 PLAUSIBLE_RATIO = 0.6
 
+# How often (seconds) a search looks whether a newer index was published (KB_RELOAD_CHECK_SECONDS; 0 = never).
+DEFAULT_RELOAD_CHECK_SECONDS = 3.0
+
 _searcher: Any = None
+_stamp: Optional[Tuple[int, int]] = None      # (mtime_ns, size) of the index's meta.json the searcher was loaded with
+_next_check = 0.0
+_reloading: Optional[threading.Thread] = None
+_reload_lock = threading.Lock()
 # One worker: model inference is CPU-bound and the searcher is not meant for concurrent use.
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowledge")
 
@@ -56,22 +66,97 @@ class ComposedAnswer:
 
 
 def searcher() -> Any:
-    """The process-wide searcher (index built or loaded on first use)."""
-    global _searcher
+    """The process-wide searcher (index built or loaded on first use; a newly published one swapped in)."""
+    global _searcher, _stamp
     if _searcher is None:
         from knowledge.search import make_searcher
 
         try:
-            _searcher = make_searcher().prepare()
+            fresh = make_searcher()
+            stamp = _index_stamp(fresh.cfg.index_dir)
+            _searcher = fresh.prepare()
+            _stamp = stamp if stamp is not None else _index_stamp(fresh.cfg.index_dir)
         except Exception as exc:
             raise SearchUnavailable(str(exc)) from exc
+    else:
+        _maybe_reload(_searcher)
     return _searcher
 
 
 def reload() -> None:
     """Forget the searcher so the next question loads the newly published index."""
-    global _searcher
+    global _searcher, _stamp
     _searcher = None
+    _stamp = None
+
+
+def install(ready: Any) -> None:
+    """Serve this prepared searcher from now on (the console and tests reuse an already loaded model)."""
+    global _searcher, _stamp
+    _stamp = _index_stamp(ready.cfg.index_dir)
+    _searcher = ready
+
+
+def _check_interval() -> float:
+    value = os.environ.get("KB_RELOAD_CHECK_SECONDS", "").strip()
+    try:
+        return float(value) if value else DEFAULT_RELOAD_CHECK_SECONDS
+    except ValueError:
+        return DEFAULT_RELOAD_CHECK_SECONDS
+
+
+def _index_stamp(index_dir: Any) -> Optional[Tuple[int, int]]:
+    """(mtime_ns, size) of the index metadata: a build saves a new folder, so a new publish changes it."""
+    try:
+        st = os.stat(os.path.join(str(index_dir), "meta.json"))
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _maybe_reload(current: Any) -> None:
+    """At most every few seconds, look whether a newer index was published; if so load it in the background."""
+    global _next_check, _reloading
+    interval = _check_interval()
+    now = time.monotonic()
+    if interval <= 0 or now < _next_check:
+        return
+    _next_check = now + interval
+    stamp = _index_stamp(current.cfg.index_dir)
+    if stamp is None or stamp == _stamp:
+        return
+    with _reload_lock:
+        if _reloading is not None and _reloading.is_alive():
+            return
+        # Requests keep using the current searcher while the new one loads; the swap is one assignment.
+        _reloading = threading.Thread(target=_load_new, args=(current, stamp), name="knowledge-reload", daemon=True)
+        _reloading.start()
+
+
+def _load_new(current: Any, stamp: Tuple[int, int]) -> None:
+    """Load the published knowledge base and index next to the running searcher, then swap them."""
+    global _searcher, _stamp
+    from knowledge.search import Searcher
+
+    try:
+        # The embedding model does not change with the content: reuse the loaded one (no second copy in memory).
+        fresh = Searcher(current.cfg, embedder=current.embedder).prepare()
+    except Exception:
+        log.exception("could not load the newly published knowledge index; still serving the previous one")
+        _stamp = stamp  # do not retry a broken publish on every request; the next publish changes the stamp
+        return
+    if _searcher is current:
+        _searcher, _stamp = fresh, stamp
+        log.info("knowledge index reloaded (%d procedures)", len(fresh.kb.procedures))
+
+
+def wait_for_reload(timeout: float = 60.0) -> bool:
+    """Block until a background reload in progress has finished (tests, the console); True when none is left."""
+    thread = _reloading
+    if thread is not None:
+        thread.join(timeout)
+        return not thread.is_alive()
+    return True
 
 
 def _search_sync(text: str) -> SearchOutcome:

@@ -634,3 +634,30 @@ def validate(kb_dir: Path) -> List[str]:
     if not kb.procedures and not errors:
         errors.append(f"{Path(kb_dir) / 'procedures'}: (folder): no procedure files found")
     return errors
+
+
+def validate_with(kb_dir: Path, changes: Dict[str, Optional[str]]) -> List[str]:
+    """The errors :func:`validate` would report if the files in ``changes`` held the given text.
+
+    ``changes`` maps a path relative to ``kb_dir`` (``procedures/khai_sinh.yml``, ``offices.yml``) to its candidate
+    text (None: the file removed). The knowledge files are copied to a temporary folder of the same name, so the
+    checks and the ``file: field: message`` prefixes are exactly those of ``python -m knowledge validate``.
+    """
+    import shutil
+    import tempfile
+
+    kb_dir = Path(kb_dir)
+    with tempfile.TemporaryDirectory(prefix="kb-candidate-") as tmp:
+        copy = Path(tmp) / kb_dir.name
+        (copy / "procedures").mkdir(parents=True)
+        for pattern in ("procedures/*.yml", "procedures/*.yaml", "offices.yml", "holidays.yml"):
+            for path in kb_dir.glob(pattern):
+                shutil.copyfile(path, copy / path.relative_to(kb_dir))
+        for rel, text in changes.items():
+            target = copy / rel
+            if text is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+        return validate(copy)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Start the action server and the Rasa server on embedded defaults (no Redis, no PostgreSQL).
-# Usage: scripts/run_local.sh RASA_PORT ACTION_PORT [--shell]
+# Start the action server, the staff console and the Rasa server on embedded defaults (no Redis, no PostgreSQL).
+# Usage: scripts/run_local.sh RASA_PORT ACTION_PORT [--shell]     (console port: CONSOLE_PORT, default 8080)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rasa_port=${1:-5005}; action_port=${2:-5055}; mode=${3:-}
+console_port=${CONSOLE_PORT:-8080}
 py=.venv/bin/python
 export PYTHONPATH=$PWD
 
@@ -12,7 +13,15 @@ sed "s|localhost:5055|localhost:${action_port}|" bot/endpoints.yml > "$endpoints
 
 $py -m actions.server --port "$action_port" &
 action_pid=$!
-cleanup() { kill "$action_pid" 2>/dev/null || true; wait "$action_pid" 2>/dev/null || true; rm -f "$endpoints"; }
+console_pid=""
+if [ "$mode" != "--shell" ]; then
+  RASA_URL="http://localhost:${rasa_port}" $py -m knowledge.console serve --port "$console_port" &
+  console_pid=$!
+fi
+cleanup() {
+  for pid in $action_pid $console_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -f "$endpoints"
+}
 trap cleanup EXIT INT TERM
 
 for _ in $(seq 1 120); do
@@ -29,6 +38,7 @@ cat <<MSG
 
   Action server : http://localhost:${action_port}/health
   Rasa server   : http://localhost:${rasa_port}  (loading the model takes ~30 s)
+  Staff console : http://localhost:${console_port}  (first account: .venv/bin/python -m knowledge.console adduser NAME --role editor)
   Talk to it    : curl -s localhost:${rasa_port}/webhooks/rest/webhook \\
                     -H 'Content-Type: application/json' \\
                     -d '{"sender":"demo","message":"làm giấy khai sinh cần gì"}'

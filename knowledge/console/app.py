@@ -1,0 +1,226 @@
+"""The console's aiohttp application: sign-in, sessions, CSRF and roles around the officers' pages."""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional
+from urllib.parse import quote
+
+import jinja2
+from aiohttp import web
+
+from actions import db
+from knowledge.config import Config, load_config
+
+from . import store
+from .content import Repository
+from .publish import Publisher
+
+COOKIE = "console_session"
+LOGIN_CSRF_COOKIE = "console_login_csrf"
+PUBLIC = "public"        # reachable without signing in (the sign-in page only)
+VIEW = "view"            # any signed-in officer
+EDIT = "edit"            # editors only
+TIMEZONE = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam has no daylight saving time
+# Password guessing: after this many wrong passwords for one name from one address, wait this long.
+MAX_FAILURES, LOCKOUT_SECONDS = 5, 15 * 60
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CONFIG = web.AppKey("config", Config)
+REPO = web.AppKey("repo", Repository)
+PUBLISHER = web.AppKey("publisher", Publisher)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+SETTINGS = web.AppKey("settings", dict)
+FAILURES = web.AppKey("failures", dict)
+
+
+def access(level: str) -> Callable[[Handler], Handler]:
+    """Declare who may call a handler (PUBLIC, VIEW or EDIT); undeclared handlers are refused."""
+    def mark(handler: Handler) -> Handler:
+        handler.access = level  # type: ignore[attr-defined]
+        return handler
+    return mark
+
+
+def local_time(value: Optional[dt.datetime]) -> str:
+    """A stored UTC time as officers read it (Vietnam time)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(TIMEZONE).strftime("%H:%M %d/%m/%Y")
+
+
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+                             autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["localtime"] = local_time
+    return env
+
+
+def render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
+    """Render a page with the signed-in officer, the CSRF token and the flash message."""
+    session = request.get("session") or {}
+    context.setdefault("user", session.get("user"))
+    context.setdefault("csrf", session.get("csrf", ""))
+    context.setdefault("flash", FLASH.get(request.query.get("ok", ""), ""))
+    context.setdefault("path", request.path)
+    html = request.app[TEMPLATES].get_template(name).render(**context)
+    return web.Response(text=html, content_type="text/html", status=status, headers=_SECURITY_HEADERS)
+
+
+_SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+FLASH = {
+    "saved": "Đã lưu phiên bản mới. Nội dung chỉ đến với người dân sau khi xuất bản.",
+    "created": "Đã tạo. Nội dung chỉ đến với người dân sau khi xuất bản.",
+    "reverted": "Đã quay lại phiên bản cũ (lưu thành phiên bản mới). Hãy xuất bản để áp dụng.",
+    "attached": "Đã gắn câu hỏi vào thủ tục. Hãy xuất bản để bot dùng cách hỏi này.",
+    "dismissed": "Đã bỏ qua nhóm câu hỏi.",
+    "taken": "Anh/chị đã nhận cuộc trò chuyện này.",
+    "sent": "Đã gửi trả lời cho người dân.",
+    "closed": "Đã kết thúc; bot tiếp tục trả lời người dân.",
+    "signedout": "Anh/chị đã đăng xuất.",
+}
+
+
+def _forbidden(request: web.Request, message: str) -> web.Response:
+    return render(request, "error.html", status=403, title="Không có quyền", message=message)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Sessions, roles and CSRF for every route: nothing but the sign-in page answers an anonymous request."""
+    level = getattr(handler, "access", None)
+    if level is None and request.match_info.http_exception is not None:
+        level = VIEW  # unknown URLs: still no answer (not even a 404) before signing in
+    token = request.cookies.get(COOKIE, "")
+    session = await db.run_sync(store.load_session, token) if token else None
+    request["session"] = session
+    if level == PUBLIC:
+        return await handler(request)
+    if session is None:
+        if request.method == "GET" and "application/json" not in request.headers.get("Accept", ""):
+            raise web.HTTPFound("/login?next=" + quote(request.path_qs, safe=""))
+        return web.json_response({"error": "Anh/chị cần đăng nhập."}, status=401)
+    if level not in (VIEW, EDIT):
+        return _forbidden(request, "Trang này chưa được khai báo quyền truy cập.")
+    if request.method not in ("GET", "HEAD"):
+        form = await request.post()
+        sent = str(form.get("_csrf", "")) or request.headers.get("X-CSRF-Token", "")
+        if not hmac.compare_digest(sent.encode(), session["csrf"].encode()):
+            return _forbidden(request, "Phiên làm việc của biểu mẫu đã hết hạn hoặc không hợp lệ. "
+                                       "Anh/chị vui lòng tải lại trang rồi thao tác lại.")
+    if level == EDIT and not session["user"].can_edit:
+        return _forbidden(request, "Tài khoản của anh/chị chỉ có quyền xem. Vui lòng nhờ cán bộ biên tập thực hiện.")
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return render(request, "error.html", status=404, title="Không tìm thấy",
+                      message="Không có trang này. Anh/chị kiểm tra lại đường dẫn hoặc dùng thanh điều hướng.")
+    except web.HTTPMethodNotAllowed:
+        return render(request, "error.html", status=405, title="Không thực hiện được",
+                      message="Thao tác này chỉ làm được bằng nút trên trang, không mở trực tiếp bằng đường dẫn.")
+
+
+# ----------------------------------------------------------------------------------------------- sign-in
+@access(PUBLIC)
+async def login_page(request: web.Request) -> web.Response:
+    """The sign-in form (with a double-submit CSRF cookie: there is no session yet)."""
+    # Reuse the cookie's token: another tab (or a stray request redirected here) must not invalidate this form.
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    resp = render(request, "login.html", login_csrf=token, next=request.query.get("next", "/"),
+                  error="", username="")
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login",
+                    secure=request.app[SETTINGS]["secure_cookies"])
+    return resp
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths after signing in (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@access(PUBLIC)
+async def login(request: web.Request) -> web.Response:
+    """Check the password; start a session."""
+    form = await request.post()
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    target = _safe_next(str(form.get("next", "/")))
+    if not cookie or not hmac.compare_digest(cookie.encode(), str(form.get("_csrf", "")).encode()):
+        return _login_error(request, "Trang đăng nhập đã cũ. Anh/chị vui lòng thử lại.", username, target, 403)
+    if not username or not password:
+        return _login_error(request, "Anh/chị vui lòng nhập tên đăng nhập và mật khẩu.", username, target, 400)
+    failures = request.app[FAILURES]
+    who = (username.lower(), request.remote or "")
+    now = time.monotonic()
+    recent = [t for t in failures.get(who, []) if now - t < LOCKOUT_SECONDS]
+    if len(recent) >= MAX_FAILURES:
+        minutes = int((LOCKOUT_SECONDS - (now - recent[0])) // 60) + 1
+        return _login_error(request, f"Đã nhập sai mật khẩu nhiều lần. Anh/chị vui lòng thử lại sau {minutes} phút "
+                                     "hoặc nhờ bộ phận kỹ thuật đặt lại mật khẩu.", username, target, 429)
+    user = await db.run_sync(store.authenticate, username, password)
+    if user is None:
+        failures[who] = recent + [now]
+        return _login_error(request, "Tên đăng nhập hoặc mật khẩu không đúng.", username, target, 401)
+    failures.pop(who, None)
+    token = await db.run_sync(store.create_session, user)
+    resp = web.HTTPFound(target)
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="Lax", path="/",
+                    max_age=int(store.session_hours() * 3600), secure=request.app[SETTINGS]["secure_cookies"])
+    resp.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    raise resp
+
+
+def _login_error(request: web.Request, message: str, username: str, target: str, status: int) -> web.Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    resp = render(request, "login.html", status=status, login_csrf=token, next=target, error=message,
+                  username=username)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login",
+                    secure=request.app[SETTINGS]["secure_cookies"])
+    return resp
+
+
+@access(VIEW)
+async def logout(request: web.Request) -> web.Response:
+    """End the session."""
+    await db.run_sync(store.end_session, request.cookies.get(COOKIE, ""))
+    resp = web.HTTPFound("/login?ok=signedout")
+    resp.del_cookie(COOKIE, path="/")
+    raise resp
+
+
+# ----------------------------------------------------------------------------------------------- app
+def create_app(cfg: Optional[Config] = None, *, rasa_url: Optional[str] = None, rasa_token: Optional[str] = None,
+               secure_cookies: Optional[bool] = None) -> web.Application:
+    """The console application for the knowledge folder of ``cfg`` (default: the environment's configuration)."""
+    from . import views
+
+    cfg = cfg or load_config()
+    app = web.Application(middlewares=[auth_middleware], client_max_size=2 * 1024 * 1024)
+    app[CONFIG] = cfg
+    app[REPO] = Repository(cfg.kb_dir)
+    app[PUBLISHER] = Publisher(app[REPO], cfg.index_dir)
+    app[TEMPLATES] = _templates()
+    app[FAILURES] = {}  # (name, address) -> times of recent wrong passwords (one process; a restart forgets)
+    app[SETTINGS] = {
+        "rasa_url": rasa_url or os.environ.get("RASA_URL", "http://localhost:5005"),
+        "rasa_token": rasa_token if rasa_token is not None else os.environ.get("RASA_TOKEN"),
+        # Secure cookies need HTTPS; behind a TLS proxy set CONSOLE_SECURE_COOKIES=1.
+        "secure_cookies": secure_cookies if secure_cookies is not None
+        else os.environ.get("CONSOLE_SECURE_COOKIES", "") == "1",
+    }
+    app.router.add_get("/login", login_page, name="login")
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout, name="logout")
+    views.add_routes(app)
+    return app
