@@ -6,11 +6,9 @@ entry and every messaging item is handled; ``standby``/``changes`` entries are l
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
-import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -18,7 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from cluster.lock_store import is_transient, release_turn, reserve_turn, reserved_turn
+from cluster.lock_store import is_transient
 from cluster.metrics import registry
 from connectors import http
 from connectors.config import require, setting
@@ -28,8 +26,8 @@ from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_messenger_signature
 from connectors.stores import DedupeStore, HeldMessages
 from connectors.textsplit import split_text
-from connectors.faults import accepted_turn, bot_turn, note_sent
-from connectors.turns import TURNS, attach_turns, on_turn_loop, run_on
+from connectors.faults import accept_event, bot_turn, note_sent
+from connectors.turns import TURNS, attach_turns, on_turn_loop
 from connectors.userqueue import UserQueue
 
 logger = logging.getLogger(__name__)
@@ -377,26 +375,9 @@ class MessengerInput(InputChannel):
         mid = str(event.get("mid") or "")
         if not mid and postback is not None:
             mid = f"pb:{sender_id}:{item.get('timestamp')}:{postback.get('payload')}"
-        # The ticket before the dedupe marker: when Redis fails here nothing is marked, and the 503 brings the
-        # message back.
-        ticket = await reserve_turn(lock_store, sender_id)
-        if mid and not await self.dedupe.first_time(mid):
-            logger.info("messenger redelivery of %s ignored", mid)
-            registry().duplicates.inc(channel="messenger")
-            await release_turn(lock_store, sender_id, ticket)
-            return
-        registry().messages_in.inc(channel="messenger")
-        arrived = time.monotonic()
-        webhook_loop = asyncio.get_running_loop()  # where the dedupe markers' Redis client lives
-
-        async def job() -> None:
-            async with reserved_turn(lock_store, sender_id, ticket):
-                await accepted_turn(lambda: self._process(on_new_message, sender_id, message, postback, mid),
-                                    f"messenger user {short_id(sender_id)}", self.output, sender_id,
-                                    forget=lambda: run_on(webhook_loop, self.dedupe.clear(mid)))
-            registry().turn_seconds.observe(time.monotonic() - arrived, channel="messenger")
-
-        self.queue.submit(sender_id, job)
+        await accept_event("messenger", sender_id, mid, dedupe=self.dedupe, queue=self.queue, output=self.output,
+                           lock_store=lock_store,
+                           process=lambda: self._process(on_new_message, sender_id, message, postback, mid))
 
     async def _process(self, on_new_message: OnNewMessage, sender_id: str, message: Optional[Dict[str, Any]],
                        postback: Optional[Dict[str, Any]], mid: str) -> None:

@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import os
-import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -20,7 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from cluster.lock_store import is_transient, release_turn, reserve_turn, reserved_turn
+from cluster.lock_store import is_transient
 from cluster.metrics import registry
 from connectors import http
 from connectors.config import require, setting
@@ -30,8 +29,8 @@ from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_zalo_signature
 from connectors.stores import DedupeStore, HeldMessages, PauseStore
 from connectors.textsplit import split_text
-from connectors.faults import accepted_turn, bot_turn, note_sent
-from connectors.turns import TURNS, attach_turns, on_turn_loop, run_on
+from connectors.faults import accept_event, bot_turn, note_sent
+from connectors.turns import TURNS, attach_turns, on_turn_loop
 from connectors.userqueue import UserQueue
 from connectors.zalo_tokens import ZaloTokenManager
 
@@ -322,26 +321,9 @@ class ZaloInput(InputChannel):
         if not user_id:
             return
         kind = name[len("user_send_"):]
-        # The ticket before the dedupe marker: when Redis fails here nothing is marked, and the 503 brings the
-        # event back.
-        ticket = await reserve_turn(lock_store, user_id) if kind in ("text", "location") else None
-        if msg_id and not await self.dedupe.first_time(msg_id):
-            logger.info("zalo redelivery of %s ignored", msg_id)
-            registry().duplicates.inc(channel="zalo")
-            await release_turn(lock_store, user_id, ticket)
-            return
-        registry().messages_in.inc(channel="zalo")
-        arrived = time.monotonic()
-        webhook_loop = asyncio.get_running_loop()  # where the dedupe markers' Redis client lives
-
-        async def job() -> None:
-            async with reserved_turn(lock_store, user_id, ticket):
-                await accepted_turn(lambda: self._process_user_event(on_new_message, kind, user_id, message, event),
-                                    f"zalo user {short_id(user_id)}", self.output, user_id,
-                                    forget=lambda: run_on(webhook_loop, self.dedupe.clear(msg_id)))
-            registry().turn_seconds.observe(time.monotonic() - arrived, channel="zalo")
-
-        self.queue.submit(user_id, job)
+        await accept_event("zalo", user_id, msg_id, dedupe=self.dedupe, queue=self.queue, output=self.output,
+                           lock_store=lock_store, bot_turn=kind in ("text", "location"),
+                           process=lambda: self._process_user_event(on_new_message, kind, user_id, message, event))
 
     async def _process_user_event(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], kind: str,
                                   user_id: str, message: Dict[str, Any], event: Dict[str, Any]) -> None:
