@@ -1,133 +1,84 @@
-"""Process-wide counters and histograms rendered in the Prometheus text format (no client library needed).
+"""Process-wide Prometheus metrics (prometheus_client), on a registry of this process's own.
 
 Connectors count messages in and out, send failures and message-to-reply latency; the lock store and the database
 are read when the page is scraped (collectors), so nothing is counted twice.
 """
 from __future__ import annotations
 
-import bisect
-import math
+import logging
 import threading
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
-Labels = Tuple[Tuple[str, str], ...]
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+log = logging.getLogger(__name__)
 DEFAULT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+CONTENT_TYPE = prometheus_client.CONTENT_TYPE_LATEST
+
+# A sample read at scrape time: name, type ("counter" or "gauge"), help, labels, value.
+Sample = Tuple[str, str, str, Dict[str, str], float]
+Collector = Callable[[], Iterable[Sample]]
 
 
-def _labels(labels: Dict[str, str]) -> Labels:
-    return tuple(sorted((k, str(v)) for k, v in labels.items()))
+class _ScrapeTimeCollector:
+    """Turns the registered sample functions into metric families when the page is scraped."""
 
-
-def _fmt_labels(labels: Labels, extra: Optional[Tuple[str, str]] = None) -> str:
-    items = list(labels) + ([extra] if extra else [])
-    if not items:
-        return ""
-    body = ",".join(f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"' for k, v in items)
-    return "{" + body + "}"
-
-
-def _num(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
-
-class Counter:
-    """A monotonically increasing value per label set."""
-
-    def __init__(self, name: str, help_text: str) -> None:
-        self.name, self.help = name, help_text
-        self._values: Dict[Labels, float] = {}
+    def __init__(self) -> None:
+        self._sources: List[Collector] = []
         self._lock = threading.Lock()
 
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        """Add ``amount`` for these labels."""
-        key = _labels(labels)
+    def add(self, source: Collector) -> None:
+        """Register one more sample function."""
         with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
+            self._sources.append(source)
 
-    def value(self, **labels: str) -> float:
-        """The current value for these labels (tests)."""
-        return self._values.get(_labels(labels), 0.0)
-
-    def render(self) -> List[str]:
-        """Exposition lines."""
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
+    def collect(self) -> Iterator[Metric]:
+        """Metric families from every source; one broken source does not hide the others."""
         with self._lock:
-            lines += [f"{self.name}{_fmt_labels(k)} {_num(v)}" for k, v in sorted(self._values.items())]
-        return lines
-
-
-class Histogram:
-    """Observations counted into cumulative buckets, per label set."""
-
-    def __init__(self, name: str, help_text: str, buckets: Sequence[float] = DEFAULT_BUCKETS) -> None:
-        self.name, self.help = name, help_text
-        self.buckets = tuple(sorted(buckets))
-        self._data: Dict[Labels, Tuple[List[int], float, int]] = {}
-        self._lock = threading.Lock()
-
-    def observe(self, value: float, **labels: str) -> None:
-        """Record one observation."""
-        key = _labels(labels)
-        with self._lock:
-            counts, total, n = self._data.get(key, ([0] * len(self.buckets), 0.0, 0))
-            i = bisect.bisect_left(self.buckets, value)
-            if i < len(counts):
-                counts[i] += 1
-            self._data[key] = (counts, total + value, n + 1)
-
-    def render(self) -> List[str]:
-        """Exposition lines (cumulative buckets, sum, count)."""
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
-        with self._lock:
-            for key, (counts, total, n) in sorted(self._data.items()):
-                running = 0
-                for bound, c in zip(self.buckets, counts):
-                    running += c
-                    lines.append(f"{self.name}_bucket{_fmt_labels(key, ('le', _num(bound)))} {running}")
-                lines.append(f"{self.name}_bucket{_fmt_labels(key, ('le', '+Inf'))} {n}")
-                lines.append(f"{self.name}_sum{_fmt_labels(key)} {_num(total)}")
-                lines.append(f"{self.name}_count{_fmt_labels(key)} {n}")
-        return lines
-
-
-Collector = Callable[[], Iterable[Tuple[str, str, str, Dict[str, str], float]]]  # name, type, help, labels, value
+            sources = list(self._sources)
+        families: Dict[str, Metric] = {}
+        for source in sources:
+            try:
+                samples = list(source())
+            except Exception as exc:
+                log.warning("metrics collector failed: %s", type(exc).__name__)
+                continue
+            for name, kind, help_text, labels, value in samples:
+                family = families.get(name)
+                if family is None:
+                    cls = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+                    family = families[name] = cls(name, help_text, labels=sorted(labels))
+                family.add_metric([str(labels[k]) for k in sorted(labels)], value)
+        yield from families.values()
 
 
 class Registry:
     """The metrics of this process."""
 
     def __init__(self) -> None:
-        self.messages_in = Counter("assistant_messages_in_total", "Citizen messages accepted by a connector.")
-        self.messages_out = Counter("assistant_messages_out_total", "Messages sent to citizens.")
-        self.send_failures = Counter("assistant_send_failures_total", "Send API calls that failed, by kind.")
-        self.duplicates = Counter("assistant_duplicate_deliveries_total", "Platform redeliveries ignored.")
-        self.turn_seconds = Histogram("assistant_turn_seconds", "Message received to last reply sent.")
-        self._collectors: List[Collector] = []
+        self.prometheus = CollectorRegistry(auto_describe=False)
+        self.messages_in = Counter("assistant_messages_in", "Citizen messages accepted by a connector.",
+                                   ["channel"], registry=self.prometheus)
+        self.messages_out = Counter("assistant_messages_out", "Messages sent to citizens.",
+                                    ["channel"], registry=self.prometheus)
+        self.send_failures = Counter("assistant_send_failures", "Send API calls that failed, by kind.",
+                                     ["channel", "code"], registry=self.prometheus)
+        self.duplicates = Counter("assistant_duplicate_deliveries", "Platform redeliveries ignored.",
+                                  ["channel"], registry=self.prometheus)
+        self.turn_seconds = Histogram("assistant_turn_seconds", "Message received to last reply sent.",
+                                      ["channel"], buckets=DEFAULT_BUCKETS, registry=self.prometheus)
+        self._scraped = _ScrapeTimeCollector()
+        self.prometheus.register(self._scraped)
 
     def add_collector(self, collector: Collector) -> None:
         """Values read at scrape time (lock waits, unanswered questions)."""
-        self._collectors.append(collector)
+        self._scraped.add(collector)
 
     def render(self) -> str:
-        """The whole page."""
-        lines: List[str] = []
-        for metric in (self.messages_in, self.messages_out, self.send_failures, self.duplicates, self.turn_seconds):
-            lines += metric.render()
-        seen = set()
-        for collector in self._collectors:
-            try:
-                samples = list(collector())
-            except Exception as exc:  # one broken source must not hide the others
-                lines.append(f"# collector failed: {type(exc).__name__}")
-                continue
-            for name, kind, help_text, labels, value in samples:
-                if name not in seen:
-                    lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-                    seen.add(name)
-                lines.append(f"{name}{_fmt_labels(_labels(labels))} {_num(value)}")
-        return "\n".join(lines) + "\n"
+        """The whole page in the Prometheus text format."""
+        return prometheus_client.generate_latest(self.prometheus).decode("utf-8")
 
 
 _registry: Optional[Registry] = None
@@ -139,5 +90,6 @@ def registry() -> Registry:
     global _registry
     with _registry_lock:
         if _registry is None:
+            prometheus_client.disable_created_metrics()  # *_created series only add noise to these dashboards
             _registry = Registry()
         return _registry

@@ -24,7 +24,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cluster.lock_store import AtomicRedisLockStore
-from cluster.metrics import registry
+from cluster.metrics import CONTENT_TYPE, registry
 
 log = logging.getLogger(__name__)
 WARM_UP_TEXTS = ("xin chào", "làm giấy khai sinh cần giấy tờ gì")
@@ -189,6 +189,6 @@ class OpsChannel(InputChannel):
                     await asyncio.to_thread(self.unanswered.refresh)
                 except Exception:
                     log.exception("could not count unanswered questions")
-            return response.text(reg.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
+            return response.text(reg.render(), content_type=CONTENT_TYPE)
 
         return bp

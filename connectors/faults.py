@@ -152,10 +152,10 @@ async def accept_event(channel: str, user_id: str, event_id: str, *, dedupe: Any
     ticket = await reserve_turn(lock_store, user_id) if bot_turn else None
     if event_id and not await dedupe.first_time(event_id):
         logger.info("%s redelivery of %s ignored", channel, event_id)
-        registry().duplicates.inc(channel=channel)
+        registry().duplicates.labels(channel=channel).inc()
         await release_turn(lock_store, user_id, ticket)
         return False
-    registry().messages_in.inc(channel=channel)
+    registry().messages_in.labels(channel=channel).inc()
     arrived = time.monotonic()
     webhook_loop = asyncio.get_running_loop()  # where the dedupe markers' Redis client lives
 
@@ -163,7 +163,7 @@ async def accept_event(channel: str, user_id: str, event_id: str, *, dedupe: Any
         async with reserved_turn(lock_store, user_id, ticket):
             await accepted_turn(process, f"{channel} user {short_id(user_id)}", output, user_id,
                                 forget=lambda: run_on(webhook_loop, dedupe.clear(event_id)))
-        registry().turn_seconds.observe(time.monotonic() - arrived, channel=channel)
+        registry().turn_seconds.labels(channel=channel).observe(time.monotonic() - arrived)
 
     queue.submit(user_id, job)
     return True

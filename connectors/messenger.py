@@ -120,11 +120,11 @@ class MessengerOutput(OutputChannel):
                                         policy=self.policy, params={"access_token": self.page_token},
                                         json=body)
             if result.ok and "message" in body:
-                registry().messages_out.inc(channel="messenger")
+                registry().messages_out.labels(channel="messenger").inc()
                 note_sent()
             if not result.ok:
                 user = str(body.get("recipient", {}).get("id"))
-                registry().send_failures.inc(channel="messenger", code=str(result.code or "unknown"))
+                registry().send_failures.labels(channel="messenger", code=str(result.code or "unknown")).inc()
                 http.record_failure("messenger", result.code, result.body)
                 self.failures.append({"user": user, "code": result.code, "attempts": result.attempts})
                 del self.failures[:-100]

@@ -123,7 +123,7 @@ class ZaloOutput(OutputChannel):
                 if new_token:
                     result = await self._post(recipient_id, message, new_token)
             if result.ok:
-                registry().messages_out.inc(channel="zalo")
+                registry().messages_out.labels(channel="zalo").inc()
                 note_sent()
             else:
                 self._record(recipient_id, result)
@@ -141,7 +141,7 @@ class ZaloOutput(OutputChannel):
                                       lambda message: self.send_message(recipient_id, message, hold=False))
 
     def _record(self, recipient_id: str, result: http.HttpResult) -> None:
-        registry().send_failures.inc(channel="zalo", code=str(result.code or "unknown"))
+        registry().send_failures.labels(channel="zalo", code=str(result.code or "unknown")).inc()
         http.record_failure("zalo", result.code, result.body)
         self.failures.append({"user": str(recipient_id), "code": result.code, "attempts": result.attempts})
         del self.failures[:-100]
