@@ -164,7 +164,8 @@ def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_model(args: argparse.Namespace, out: TextIO) -> int:
     """Prepare the configured embedding model (converts the builtin e5 the first time)."""
-    from .embeddings import BUILTIN_PREFIX, Embedder, prepare_model
+    from .embeddings import Embedder
+    from .model_files import BUILTIN_PREFIX, prepare_model
 
     cfg = _config(args)
     path = prepare_model(cfg.model, cfg.models_dir, force=args.force) if cfg.model.startswith(BUILTIN_PREFIX) \
@@ -230,7 +231,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    from .embeddings import quiet_libraries
+    from .model_files import quiet_libraries
 
     quiet_libraries()
     try:

@@ -23,7 +23,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from .embeddings import BUILTIN_PREFIX, builtin_model_dir, load_sentence_transformer
+from .model_files import BUILTIN_PREFIX, builtin_model_dir, load_sentence_transformer
 from .locks import file_lock
 
 log = logging.getLogger(__name__)

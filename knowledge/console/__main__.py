@@ -45,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the console's web server."""
     from aiohttp import web
 
-    from knowledge.embeddings import quiet_libraries
+    from knowledge.model_files import quiet_libraries
 
     from .app import create_app
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from knowledge.config import REPO_DIR
-from knowledge.embeddings import builtin_model_dir
+from knowledge.model_files import builtin_model_dir
 
 from .conftest import procedure, write_kb
 
