@@ -23,9 +23,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import OutputChannel
 
-from cluster.lock_store import is_transient, release_turn, reserve_turn, reserved_turn
-from cluster.metrics import registry
-from connectors.logsafe import short_id
+from cluster.lock_store import is_transient
 
 logger = logging.getLogger(__name__)
 
@@ -138,35 +136,6 @@ async def accepted_turn(turn: Callable[[], Awaitable[None]], what: str, output: 
         await apologise(output, recipient_id)
 
     await retry_turn(turn, what, on_give_up=give_up)
-
-
-async def accept_event(channel: str, user_id: str, event_id: str, *, dedupe: Any, queue: Any, output: Any,
-                       lock_store: Any, process: Callable[[], Awaitable[None]], bot_turn: bool = True) -> bool:
-    """Take one verified event of a channel: reserve its lock ticket (``bot_turn``), dedupe, count, queue the turn.
-
-    The ticket is drawn before the dedupe marker is written, so when Redis fails here nothing is marked and the
-    webhook's 5xx brings the event back. Returns False for a redelivery (its ticket is given back).
-    """
-    from connectors.turns import run_on  # connectors.turns imports this module
-
-    ticket = await reserve_turn(lock_store, user_id) if bot_turn else None
-    if event_id and not await dedupe.first_time(event_id):
-        logger.info("%s redelivery of %s ignored", channel, event_id)
-        registry().duplicates.labels(channel=channel).inc()
-        await release_turn(lock_store, user_id, ticket)
-        return False
-    registry().messages_in.labels(channel=channel).inc()
-    arrived = time.monotonic()
-    webhook_loop = asyncio.get_running_loop()  # where the dedupe markers' Redis client lives
-
-    async def job() -> None:
-        async with reserved_turn(lock_store, user_id, ticket):
-            await accepted_turn(process, f"{channel} user {short_id(user_id)}", output, user_id,
-                                forget=lambda: run_on(webhook_loop, dedupe.clear(event_id)))
-        registry().turn_seconds.labels(channel=channel).observe(time.monotonic() - arrived)
-
-    queue.submit(user_id, job)
-    return True
 
 
 async def apologise(output_channel: Any, recipient_id: Text, key: Optional[Tuple[str, str]] = None) -> None:

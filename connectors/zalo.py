@@ -29,7 +29,8 @@ from connectors.replies import MORE_OPTIONS, text_only_reply
 from connectors.security import verify_zalo_signature
 from connectors.stores import DedupeStore, HeldMessages, PauseStore
 from connectors.textsplit import split_text
-from connectors.faults import accept_event, bot_turn, note_sent
+from connectors.faults import bot_turn, note_sent
+from connectors.intake import accept_event
 from connectors.turns import TURNS, attach_turns, on_turn_loop
 from connectors.userqueue import UserQueue
 from connectors.zalo_tokens import ZaloTokenManager
