@@ -1,6 +1,7 @@
 """Shared fixtures: the repository paths and one Rasa model trained on the real data per test run."""
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import socket
@@ -43,6 +44,42 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if result.returncode != 0 or not model.exists():
         pytest.fail(f"rasa train failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return model
+
+
+PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+def _pg_reachable() -> bool:
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(PG_SERVER, future=True, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not usable yet"
+        return False
+
+
+def _start_pg() -> str:
+    versions = sorted(os.path.basename(p) for p in glob.glob("/etc/postgresql/*"))
+    if not versions:
+        return "no cluster under /etc/postgresql"
+    res = subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
+                         capture_output=True, text=True, timeout=60)
+    return (res.stdout + res.stderr).strip()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The URL of the local PostgreSQL's database ``test``, started when it is installed but down; else FAIL."""
+    if not _pg_reachable():
+        output = _start_pg()
+        if not _pg_reachable():
+            pytest.fail("PostgreSQL is required for these tests: nothing usable answers on 127.0.0.1:5432 "
+                        f"(user postgres, database test), and starting it failed: {output}")
+    return PG_SERVER
 
 
 def _redis_ping(port: int, host: str = "127.0.0.1") -> bool:

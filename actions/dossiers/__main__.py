@@ -16,7 +16,7 @@ from actions.dossiers.model import DossierStatus
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from actions.dossiers.backend import SqliteDossierBackend, make_backend
+    from actions.dossiers.backend import DemoDossierBackend, make_backend
     from actions.dossiers.model import render_private_vi, render_public_vi
     from actions.dossiers.seed import demo_codes
 
@@ -33,9 +33,9 @@ async def _run(args: argparse.Namespace) -> int:
                 return 1
             print(render_private_vi(d) if args.private else render_public_vi(d))
             return 0
-        if not isinstance(backend, SqliteDossierBackend):
+        if not isinstance(backend, DemoDossierBackend):
             print(
-                "set-status works on the embedded SQLite store only (DOSSIER_API_URL is set)", file=sys.stderr
+                "set-status works on the embedded demo store only (DOSSIER_API_URL is set)", file=sys.stderr
             )
             return 2
         d = await backend.set_status(args.code, args.status)

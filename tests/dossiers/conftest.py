@@ -8,7 +8,7 @@ from typing import AsyncIterator
 
 import pytest
 
-from actions.dossiers.backend import SqliteDossierBackend
+from actions.dossiers.backend import DemoDossierBackend
 from actions.dossiers.subscriptions import SubscriptionStore
 from tests.dossiers.helpers import close_redis
 from tests.fakes.one_stop_api import FakeOneStopApi
@@ -16,9 +16,9 @@ from tests.fakes.rasa_server import FakeRasaServer
 
 
 @pytest.fixture
-async def sqlite_backend(tmp_path: Path) -> AsyncIterator[SqliteDossierBackend]:
+async def sqlite_backend(tmp_path: Path) -> AsyncIterator[DemoDossierBackend]:
     """A seeded demo store in a fresh SQLite file."""
-    backend = SqliteDossierBackend(tmp_path / "dossiers.sqlite")
+    backend = DemoDossierBackend(tmp_path / "dossiers.sqlite")
     yield backend
     await backend.close()
 

@@ -11,7 +11,7 @@ from typing import AsyncIterator
 
 import pytest
 
-from actions.dossiers.backend import BackendUnavailable, HttpDossierBackend, SqliteDossierBackend
+from actions.dossiers.backend import BackendUnavailable, HttpDossierBackend, DemoDossierBackend
 from actions.dossiers.notifier import (
     EXTERNAL_INTENT,
     Notifier,
@@ -40,7 +40,7 @@ def _now() -> dt.datetime:
 
 @pytest.fixture
 async def notifier(
-    sqlite_backend: SqliteDossierBackend, subscription_store: SubscriptionStore, fake_rasa: FakeRasaServer
+    sqlite_backend: DemoDossierBackend, subscription_store: SubscriptionStore, fake_rasa: FakeRasaServer
 ) -> AsyncIterator[Notifier]:
     n = Notifier(sqlite_backend, subscription_store, fake_rasa.base_url, timeout=2.0)
     yield n
@@ -49,7 +49,7 @@ async def notifier(
 
 async def _subscribe(
     store: SubscriptionStore,
-    backend: SqliteDossierBackend,
+    backend: DemoDossierBackend,
     sender: str,
     channel: str,
     code: str,
@@ -62,7 +62,7 @@ async def _subscribe(
 
 async def test_change_within_window_triggers_one_intent(
     notifier: Notifier,
-    sqlite_backend: SqliteDossierBackend,
+    sqlite_backend: DemoDossierBackend,
     subscription_store: SubscriptionStore,
     fake_rasa: FakeRasaServer,
 ) -> None:
@@ -86,7 +86,7 @@ async def test_change_within_window_triggers_one_intent(
 
 async def test_no_duplicate_when_run_twice(
     notifier: Notifier,
-    sqlite_backend: SqliteDossierBackend,
+    sqlite_backend: DemoDossierBackend,
     subscription_store: SubscriptionStore,
     fake_rasa: FakeRasaServer,
 ) -> None:
@@ -104,7 +104,7 @@ async def test_no_duplicate_when_run_twice(
 
 async def test_unchanged_status_sends_nothing(
     notifier: Notifier,
-    sqlite_backend: SqliteDossierBackend,
+    sqlite_backend: DemoDossierBackend,
     subscription_store: SubscriptionStore,
     fake_rasa: FakeRasaServer,
 ) -> None:
@@ -121,7 +121,7 @@ async def test_unchanged_status_sends_nothing(
 
 async def test_outside_window_is_recorded_and_kept(
     notifier: Notifier,
-    sqlite_backend: SqliteDossierBackend,
+    sqlite_backend: DemoDossierBackend,
     subscription_store: SubscriptionStore,
     fake_rasa: FakeRasaServer,
 ) -> None:
@@ -147,7 +147,7 @@ async def test_outside_window_is_recorded_and_kept(
 
 async def test_windows_per_channel(
     notifier: Notifier,
-    sqlite_backend: SqliteDossierBackend,
+    sqlite_backend: DemoDossierBackend,
     subscription_store: SubscriptionStore,
     fake_rasa: FakeRasaServer,
 ) -> None:
@@ -182,7 +182,7 @@ def test_window_policy() -> None:
 
 
 async def test_rasa_token_and_failures_are_retried(
-    sqlite_backend: SqliteDossierBackend, subscription_store: SubscriptionStore
+    sqlite_backend: DemoDossierBackend, subscription_store: SubscriptionStore
 ) -> None:
     rasa = FakeRasaServer(token="s3cret")
     await rasa.start()
@@ -208,7 +208,7 @@ async def test_rasa_token_and_failures_are_retried(
 
 async def test_gives_up_after_repeated_errors(
     notifier: Notifier,
-    sqlite_backend: SqliteDossierBackend,
+    sqlite_backend: DemoDossierBackend,
     subscription_store: SubscriptionStore,
     fake_rasa: FakeRasaServer,
 ) -> None:
@@ -223,7 +223,7 @@ async def test_gives_up_after_repeated_errors(
 
 async def test_backend_down_keeps_the_cursor(
     notifier: Notifier,
-    sqlite_backend: SqliteDossierBackend,
+    sqlite_backend: DemoDossierBackend,
     subscription_store: SubscriptionStore,
     fake_rasa: FakeRasaServer,
     monkeypatch: pytest.MonkeyPatch,
@@ -292,7 +292,7 @@ async def test_end_to_end_over_http_backend(
 
 async def test_cli_once(tmp_path: Path, fake_rasa: FakeRasaServer) -> None:
     db, subs = tmp_path / "d.sqlite", tmp_path / "s.sqlite"
-    backend, store = SqliteDossierBackend(db), SubscriptionStore(subs)
+    backend, store = DemoDossierBackend(db), SubscriptionStore(subs)
     await _subscribe(store, backend, "cli-user", "zalo", CODE, HOUR)
     env = dict(
         os.environ,
@@ -330,7 +330,7 @@ async def test_cli_once(tmp_path: Path, fake_rasa: FakeRasaServer) -> None:
 
 async def test_run_forever_stops_on_request(
     notifier: Notifier,
-    sqlite_backend: SqliteDossierBackend,
+    sqlite_backend: DemoDossierBackend,
     subscription_store: SubscriptionStore,
     fake_rasa: FakeRasaServer,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import List
 import pytest
 
 from actions.dossiers import ownership as ownership_mod
-from actions.dossiers.backend import BackendUnavailable, SqliteDossierBackend
+from actions.dossiers.backend import BackendUnavailable, DemoDossierBackend
 from actions.dossiers.ownership import (
     MemoryAttemptStore,
     OwnershipGuard,
@@ -56,7 +56,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def guard(sqlite_backend: SqliteDossierBackend, clock: FakeClock) -> OwnershipGuard:
+def guard(sqlite_backend: DemoDossierBackend, clock: FakeClock) -> OwnershipGuard:
     return OwnershipGuard(sqlite_backend, MemoryAttemptStore(clock=clock))
 
 
@@ -87,7 +87,7 @@ async def test_lockout_is_per_sender_and_per_code(guard: OwnershipGuard) -> None
 
 
 async def test_lockout_ends_after_the_configured_time(
-    sqlite_backend: SqliteDossierBackend, clock: FakeClock
+    sqlite_backend: DemoDossierBackend, clock: FakeClock
 ) -> None:
     guard = OwnershipGuard(sqlite_backend, MemoryAttemptStore(clock=clock), lockout_seconds=600)
     for _ in range(3):
@@ -98,7 +98,7 @@ async def test_lockout_ends_after_the_configured_time(
     assert await guard.check("s", CODE, RIGHT) is ProofResult.OK
 
 
-async def test_default_lockout_is_thirty_minutes(sqlite_backend: SqliteDossierBackend) -> None:
+async def test_default_lockout_is_thirty_minutes(sqlite_backend: DemoDossierBackend) -> None:
     guard = OwnershipGuard(sqlite_backend)
     assert guard.lockout_seconds == 30 * 60 and guard.max_failures == 3
     configured = OwnershipGuard.from_env(
@@ -109,7 +109,7 @@ async def test_default_lockout_is_thirty_minutes(sqlite_backend: SqliteDossierBa
 
 
 async def test_close_guesses_get_exactly_the_same_result_as_far_ones(
-    sqlite_backend: SqliteDossierBackend,
+    sqlite_backend: DemoDossierBackend,
 ) -> None:
     results = []
     for i, guess in enumerate(_near_misses(RIGHT)):
@@ -166,7 +166,7 @@ async def test_parallel_guesses_cannot_exceed_the_limit(guard: OwnershipGuard) -
 
 
 async def test_backend_down_is_reported_and_not_counted(clock: FakeClock) -> None:
-    class Down(SqliteDossierBackend):
+    class Down(DemoDossierBackend):
         async def get(self, code: str):  # type: ignore[override]
             raise BackendUnavailable("timeout")
 
@@ -181,7 +181,7 @@ async def test_backend_down_is_reported_and_not_counted(clock: FakeClock) -> Non
 
 
 async def test_redis_store_is_shared_by_two_guards(
-    sqlite_backend: SqliteDossierBackend, redis_base_url: str, redis_prefix: str
+    sqlite_backend: DemoDossierBackend, redis_base_url: str, redis_prefix: str
 ) -> None:
     store_a = RedisAttemptStore(redis_base_url, prefix=redis_prefix)
     store_b = RedisAttemptStore(redis_base_url, prefix=redis_prefix)
@@ -215,7 +215,7 @@ async def test_redis_store_is_shared_by_two_guards(
 
 
 async def test_redis_lock_expires(
-    sqlite_backend: SqliteDossierBackend, redis_base_url: str, redis_prefix: str
+    sqlite_backend: DemoDossierBackend, redis_base_url: str, redis_prefix: str
 ) -> None:
     store = RedisAttemptStore(redis_base_url, prefix=redis_prefix)
     guard = OwnershipGuard(sqlite_backend, store, lockout_seconds=1)
@@ -230,7 +230,7 @@ async def test_redis_lock_expires(
 
 
 async def test_redis_parallel_guesses_across_instances(
-    sqlite_backend: SqliteDossierBackend, redis_base_url: str, redis_prefix: str
+    sqlite_backend: DemoDossierBackend, redis_base_url: str, redis_prefix: str
 ) -> None:
     stores = [RedisAttemptStore(redis_base_url, prefix=redis_prefix) for _ in range(3)]
     guards = [OwnershipGuard(sqlite_backend, s) for s in stores]
@@ -244,7 +244,7 @@ async def test_redis_parallel_guesses_across_instances(
             await s.close()
 
 
-async def test_redis_down_fails_closed(sqlite_backend: SqliteDossierBackend) -> None:
+async def test_redis_down_fails_closed(sqlite_backend: DemoDossierBackend) -> None:
     import socket
 
     with socket.socket() as sock:

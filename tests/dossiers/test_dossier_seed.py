@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from actions.dossiers import backend as backend_mod
+from actions.dossiers.demo_store import DEFAULT_DB_PATH
 from actions.dossiers.backend import (
-    DEFAULT_DB_PATH,
     HttpDossierBackend,
-    SqliteDossierBackend,
+    DemoDossierBackend,
     get_backend,
     make_backend,
     reset_backend,
@@ -69,7 +69,7 @@ PINNED = {
 }
 
 
-async def test_seed_covers_every_status_with_valid_codes(sqlite_backend: SqliteDossierBackend) -> None:
+async def test_seed_covers_every_status_with_valid_codes(sqlite_backend: DemoDossierBackend) -> None:
     dossiers = await sqlite_backend.list()
     assert len(dossiers) >= 60
     counts = Counter(d.status for d in dossiers)
@@ -94,7 +94,7 @@ async def test_seed_covers_every_status_with_valid_codes(sqlite_backend: SqliteD
     assert len(units) >= 3
 
 
-async def test_statuses_have_consistent_details(sqlite_backend: SqliteDossierBackend) -> None:
+async def test_statuses_have_consistent_details(sqlite_backend: DemoDossierBackend) -> None:
     for d in await sqlite_backend.list():
         if d.status is DossierStatus.SUPPLEMENT_REQUIRED:
             assert d.missing_documents and all(doc in d.next_step_vi for doc in d.missing_documents)
@@ -120,7 +120,7 @@ def test_seed_is_deterministic_and_pinned_codes_exist() -> None:
         assert d is not None and d.status is status, code
 
 
-async def test_demo_codes_match_the_database(sqlite_backend: SqliteDossierBackend) -> None:
+async def test_demo_codes_match_the_database(sqlite_backend: DemoDossierBackend) -> None:
     codes = demo_codes(3)
     assert set(codes) == {s.value for s in DossierStatus}
     for status, listed in codes.items():
@@ -130,21 +130,21 @@ async def test_demo_codes_match_the_database(sqlite_backend: SqliteDossierBacken
             assert d is not None and d.status.value == status
 
 
-async def test_procedure_names_come_from_the_knowledge_base(sqlite_backend: SqliteDossierBackend) -> None:
+async def test_procedure_names_come_from_the_knowledge_base(sqlite_backend: DemoDossierBackend) -> None:
     seen = 0
     for d in await sqlite_backend.list():
         path = REPO / "knowledge" / "procedures" / f"{d.procedure_key}.yml"
         if path.is_file():
             assert d.procedure_name == yaml.safe_load(path.read_text(encoding="utf-8"))["name"]
             seen += 1
-    fallback = SqliteDossierBackend(
+    fallback = DemoDossierBackend(
         sqlite_backend.path.with_name("other.sqlite"), knowledge_dir=sqlite_backend.path.parent / "missing"
     )
     d = await fallback.get(next(iter(PINNED)))
     assert d is not None and d.procedure_name == "Chứng thực hợp đồng, giao dịch"
 
 
-async def test_get_tolerates_citizen_spelling_and_unknown_codes(sqlite_backend: SqliteDossierBackend) -> None:
+async def test_get_tolerates_citizen_spelling_and_unknown_codes(sqlite_backend: DemoDossierBackend) -> None:
     code = "000.00.11.H26-261119-0005"
     for typed in (code, code.lower(), f"  {code} ", "000.00.11.h26-261119-0005"):
         d = await sqlite_backend.get(typed)
@@ -154,7 +154,7 @@ async def test_get_tolerates_citizen_spelling_and_unknown_codes(sqlite_backend: 
     assert len(await sqlite_backend.list()) >= 60
 
 
-async def test_set_status_and_changed_since(sqlite_backend: SqliteDossierBackend, tmp_path: Path) -> None:
+async def test_set_status_and_changed_since(sqlite_backend: DemoDossierBackend, tmp_path: Path) -> None:
     code = demo_codes(1)["processing"][0]
     before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
     assert await sqlite_backend.changed_since(before) == []
@@ -174,13 +174,13 @@ async def test_set_status_and_changed_since(sqlite_backend: SqliteDossierBackend
         await sqlite_backend.set_status(code, "lost")
 
     # Persisted, and a second instance on the same file neither re-seeds nor duplicates.
-    again = SqliteDossierBackend(sqlite_backend.path)
+    again = DemoDossierBackend(sqlite_backend.path)
     d = await again.get(code)
     assert d is not None and d.status is DossierStatus.READY
     assert len(await again.list()) == len(generate_demo_dossiers())
 
 
-async def test_old_seed_rows_are_not_reported_as_changes(sqlite_backend: SqliteDossierBackend) -> None:
+async def test_old_seed_rows_are_not_reported_as_changes(sqlite_backend: DemoDossierBackend) -> None:
     seed_end = dt.datetime.combine(SEED_DATE, dt.time(23, 59), dt.timezone.utc)
     assert await sqlite_backend.changed_since(seed_end) == []
     recent = await sqlite_backend.changed_since(seed_end - dt.timedelta(days=3))
@@ -191,7 +191,7 @@ async def test_old_seed_rows_are_not_reported_as_changes(sqlite_backend: SqliteD
 def test_default_path_and_no_work_at_construction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert DEFAULT_DB_PATH == REPO / "var" / "dossiers.sqlite"
     monkeypatch.setenv("DOSSIER_DB_PATH", str(tmp_path / "env.sqlite"))
-    backend = SqliteDossierBackend()
+    backend = DemoDossierBackend()
     assert backend.path == tmp_path / "env.sqlite"
     assert not backend.path.exists()  # created on first use only
 
@@ -217,7 +217,7 @@ async def test_factory_picks_http_when_configured(monkeypatch: pytest.MonkeyPatc
     await reset_backend()
     try:
         first = get_backend()
-        assert isinstance(first, SqliteDossierBackend) and first.path == tmp_path / "f.sqlite"
+        assert isinstance(first, DemoDossierBackend) and first.path == tmp_path / "f.sqlite"
         assert get_backend() is first  # one shared instance per process
         await reset_backend()
         monkeypatch.setenv("DOSSIER_API_URL", "http://127.0.0.1:9/api/")
@@ -225,7 +225,7 @@ async def test_factory_picks_http_when_configured(monkeypatch: pytest.MonkeyPatc
         http = get_backend()
         assert isinstance(http, HttpDossierBackend)
         assert http.base_url == "http://127.0.0.1:9/api" and http.api_key == "secret"
-        assert isinstance(make_backend({}), SqliteDossierBackend)
+        assert isinstance(make_backend({}), DemoDossierBackend)
     finally:
         await reset_backend()
     assert backend_mod._shared is None
@@ -253,7 +253,7 @@ async def test_demo_cli_sets_a_status(tmp_path: Path) -> None:
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
     assert f"{code}: ready" in out.decode()
-    d = await SqliteDossierBackend(db).get(code)
+    d = await DemoDossierBackend(db).get(code)
     assert d is not None and d.status is DossierStatus.READY
 
 

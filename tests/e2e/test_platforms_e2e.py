@@ -316,7 +316,7 @@ async def test_a_long_answer_is_split_at_sentence_boundaries_and_nothing_is_cut(
     import dataclasses
     import datetime as dt
 
-    from actions.dossiers.backend import SqliteDossierBackend
+    from actions.dossiers.backend import DemoDossierBackend
     from actions.dossiers.model import DossierStatus, render_public_vi
     from actions.dossiers.seed import demo_codes, demo_dossier
 
@@ -328,7 +328,7 @@ async def test_a_long_answer_is_split_at_sentence_boundaries_and_nothing_is_cut(
              "có chứng thực hoặc mang bản chính để đối chiếu tại bộ phận một cửa." for i in range(1, 31)]
     dossier = dataclasses.replace(template, code=code, next_step_vi=" ".join(steps),
                                   missing_documents=["Tờ khai theo mẫu", "Giấy xác nhận nơi cư trú"])
-    backend = SqliteDossierBackend(work / "dossiers.sqlite")
+    backend = DemoDossierBackend(work / "dossiers.sqlite")
     await backend.put(dossier)
     full = render_public_vi(await backend.get(code))
     await backend.close()
