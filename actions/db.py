@@ -9,7 +9,7 @@ import asyncio
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, TypeVar
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, TypeVar, Union
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -85,6 +85,57 @@ def get_engine(url: Optional[str] = None) -> Engine:
         return engine
 
 
+def url_for(location: Union[str, Path, None], path_variable: str, default_path: Path,
+            env: Optional[Mapping[str, str]] = None) -> str:
+    """Where a store of its own lives: ``location`` (a URL or a SQLite file), else DATABASE_URL (the application's
+    database), else the SQLite file named by ``path_variable``, else ``default_path``."""
+    env = os.environ if env is None else env
+    if location is not None:
+        return str(location) if "://" in str(location) else f"sqlite:///{Path(location)}"
+    if env.get("DATABASE_URL"):
+        return env["DATABASE_URL"]
+    return f"sqlite:///{Path(env.get(path_variable) or default_path)}"
+
+
+def sqlite_path(url: str) -> Optional[Path]:
+    """The file of a SQLite URL (None for other databases)."""
+    return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+
+
+_created: set = set()
+
+
+def engine_with(tables: sa.MetaData, url: str) -> Engine:
+    """The engine for ``url`` with ``tables`` created (once per process), its SQLite folder made first."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = get_engine(url)
+    with _lock:
+        if (id(tables), url) not in _created:
+            tables.create_all(engine)
+            _created.add((id(tables), url))
+    return engine
+
+
+def upsert(conn: Any, table: sa.Table, rows: Any, keys: Sequence[str],
+           update: Optional[Mapping[str, Any]] = None) -> None:
+    """INSERT ... ON CONFLICT (``keys``): DO UPDATE SET ``update`` (column -> value, or a callable of the
+    ``excluded`` row), or DO NOTHING when ``update`` is None. SQLite and PostgreSQL."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
+    if dialect is None:
+        raise NotImplementedError(f"upsert on {conn.dialect.name}")
+    stmt = dialect.insert(table)
+    if update is None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    else:
+        values = {k: (v(stmt.excluded) if callable(v) else v) for k, v in update.items()}
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=values)
+    conn.execute(stmt, rows)
+
+
 async def run_sync(fn: Callable[..., T], *args: Any) -> T:
     """Run a blocking database function in a worker thread."""
     return await asyncio.to_thread(fn, *args)
@@ -96,3 +147,4 @@ def dispose_all() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _created.clear()

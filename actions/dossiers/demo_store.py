@@ -9,13 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, TypeVar, Union
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from actions import db
@@ -55,27 +53,15 @@ dossier_meta = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
-_created: set = set()
-_created_lock = threading.Lock()
 
 
 def store_url(location: Union[str, Path, None] = None, env: Optional[Mapping[str, str]] = None) -> str:
     """The database URL of the demo store (see the module docstring for the order)."""
-    env = os.environ if env is None else env
-    if location is not None:
-        return str(location) if "://" in str(location) else f"sqlite:///{Path(location)}"
-    if env.get("DATABASE_URL"):
-        return env["DATABASE_URL"]
-    return f"sqlite:///{Path(env.get('DOSSIER_DB_PATH') or DEFAULT_DB_PATH)}"
+    return db.url_for(location, "DOSSIER_DB_PATH", DEFAULT_DB_PATH, env)
 
 
 def _engine(url: str) -> Engine:
-    engine = db.get_engine(url)
-    with _created_lock:
-        if url not in _created:
-            metadata.create_all(engine)
-            _created.add(url)
-    return engine
+    return db.engine_with(metadata, url)
 
 
 def _to_row(d: Dossier) -> Dict[str, Any]:
@@ -119,18 +105,9 @@ def _from_row(row: Mapping[str, Any]) -> Dossier:
 
 def _insert(conn: Connection, rows: List[Dict[str, Any]], *, replace: bool) -> None:
     """Insert rows; an existing code is replaced (``replace``) or left as it is."""
-    if not rows:
-        return
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
-    if dialect is None:
-        raise BackendUnavailable("database", f"the demo store does not support {conn.dialect.name}")
-    stmt = dialect.insert(dossiers)
-    if replace:
-        stmt = stmt.on_conflict_do_update(index_elements=["code"],
-                                          set_={c.name: stmt.excluded[c.name] for c in dossiers.columns})
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["code"])
-    conn.execute(stmt, rows)
+    if rows:
+        update = {c.name: (lambda ex, n=c.name: ex[n]) for c in dossiers.columns} if replace else None
+        db.upsert(conn, dossiers, rows, ["code"], update)
 
 
 class DemoDossierBackend(DossierBackend):
@@ -139,7 +116,7 @@ class DemoDossierBackend(DossierBackend):
     def __init__(self, location: Union[str, Path, None] = None, *, seed: bool = True,
                  seed_date: dt.date = SEED_DATE, knowledge_dir: Optional[Path] = None) -> None:
         self.url = store_url(location)
-        self.path: Optional[Path] = Path(self.url[len("sqlite:///"):]) if self.url.startswith("sqlite:///") else None
+        self.path = db.sqlite_path(self.url)
         self._seed = seed
         self._seed_date = seed_date
         self._knowledge_dir = knowledge_dir
@@ -160,8 +137,6 @@ class DemoDossierBackend(DossierBackend):
         return fn(*args)
 
     def _init_sync(self) -> None:
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         engine = _engine(self.url)
         if not self._seed:
             return

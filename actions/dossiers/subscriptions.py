@@ -2,49 +2,53 @@
 
 A row exists only because the citizen said yes (consent is never implied); it holds no personal data beyond
 the platform's sender id, and ends when they unsubscribe, when the dossier is finished and they were told, or
-after a long silence (`purge`). SQLite file under var/ (DOSSIER_SUBSCRIPTIONS_DB_PATH); calls run in worker
-threads.
+after a long silence (`purge`). Tables in DATABASE_URL when set, else in the SQLite file
+DOSSIER_SUBSCRIPTIONS_DB_PATH (default under var/); calls run in worker threads.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, List, Optional, TypeVar, Union
+from typing import Any, Callable, Iterable, List, Mapping, Optional, TypeVar, Union
 
+import sqlalchemy as sa
+
+from actions import db
 from actions.dossiers.model import TERMINAL_STATUSES, canonical_code
 
 T = TypeVar("T")
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SUBSCRIPTIONS_PATH = REPO_ROOT / "var" / "dossier_subscriptions.sqlite"
+DEFAULT_SUBSCRIPTIONS_PATH = db.REPO_ROOT / "var" / "dossier_subscriptions.sqlite"
 
 RESULT_SENT = "sent"
 RESULT_OUTSIDE_WINDOW = "not_sent: outside_window"
 RESULT_GAVE_UP = "not_sent: gave_up"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS subscriptions (
-    sender_id            TEXT NOT NULL,
-    code                 TEXT NOT NULL,
-    channel              TEXT NOT NULL,
-    last_status          TEXT NOT NULL,   -- the status the citizen last saw or was told (or we gave up on)
-    last_user_message_at REAL NOT NULL,   -- epoch seconds UTC; opens the platform's messaging window
-    created_at           REAL NOT NULL,   -- when the citizen agreed
-    pending_status       TEXT,            -- a change not delivered yet (outside the window, or send failed)
-    last_result          TEXT,            -- sent | not_sent: outside_window | error: ... | not_sent: gave_up
-    last_attempt_at      REAL,
-    notified_at          REAL,
-    errors               INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (sender_id, code)
-);
-CREATE INDEX IF NOT EXISTS subscriptions_code ON subscriptions (code);
-CREATE INDEX IF NOT EXISTS subscriptions_pending ON subscriptions (pending_status);
-CREATE TABLE IF NOT EXISTS notifier_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+metadata = sa.MetaData()
+# Times are epoch seconds (UTC), as the notifier compares them with the platforms' window lengths.
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("sender_id", sa.String(128), primary_key=True),
+    sa.Column("code", sa.String(64), primary_key=True, index=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("last_status", sa.String(32), nullable=False),  # what the citizen last saw or was told
+    sa.Column("last_user_message_at", sa.Float, nullable=False),  # opens the platform's messaging window
+    sa.Column("created_at", sa.Float, nullable=False),  # when the citizen agreed
+    sa.Column("pending_status", sa.String(32), nullable=True, index=True),  # a change not delivered yet
+    sa.Column("last_result", sa.Text, nullable=True),  # sent | not_sent: outside_window | error: ... | gave_up
+    sa.Column("last_attempt_at", sa.Float, nullable=True),
+    sa.Column("notified_at", sa.Float, nullable=True),
+    sa.Column("errors", sa.Integer, nullable=False, default=0),
+)
+notifier_state = sa.Table(
+    "notifier_state",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+S = subscriptions.c
 
 
 def _ts(value: dt.datetime) -> float:
@@ -78,7 +82,7 @@ class Subscription:
     errors: int = 0
 
 
-def _from_row(row: sqlite3.Row) -> Subscription:
+def _from_row(row: Mapping[str, Any]) -> Subscription:
     return Subscription(
         sender_id=row["sender_id"],
         channel=row["channel"],
@@ -95,53 +99,38 @@ def _from_row(row: sqlite3.Row) -> Subscription:
 
 
 class SubscriptionStore:
-    """SQLite-backed subscriptions and the notifier's polling cursor."""
+    """Subscriptions and the notifier's polling cursor, in SQL."""
 
-    def __init__(self, path: Union[str, Path, None] = None) -> None:
-        self.path = Path(
-            path or os.environ.get("DOSSIER_SUBSCRIPTIONS_DB_PATH") or DEFAULT_SUBSCRIPTIONS_PATH
-        )
-        self._ready = False
-        self._init_lock: Optional[asyncio.Lock] = None
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        return conn
-
-    def _init_sync(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self._connect()
-        try:
-            # WAL: the action server writes subscriptions while the notifier reads them.
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-        finally:
-            conn.close()
+    def __init__(self, location: Union[str, Path, None] = None) -> None:
+        self.url = db.url_for(location, "DOSSIER_SUBSCRIPTIONS_DB_PATH", DEFAULT_SUBSCRIPTIONS_PATH)
+        self.path = db.sqlite_path(self.url)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        if not self._ready:
-            if self._init_lock is None:
-                self._init_lock = asyncio.Lock()
-            async with self._init_lock:
-                if not self._ready:
-                    await asyncio.to_thread(self._init_sync)
-                    self._ready = True
-        return await asyncio.to_thread(fn, *args)
+        return await db.run_sync(fn, *args)
 
-    def _exec(self, sql: str, args: Iterable[Any] = ()) -> int:
-        conn = self._connect()
-        try:
-            return conn.execute(sql, tuple(args)).rowcount
-        finally:
-            conn.close()
+    def _exec(self, stmt: Any) -> int:
+        with db.engine_with(metadata, self.url).begin() as conn:
+            return conn.execute(stmt).rowcount
 
-    def _query(self, sql: str, args: Iterable[Any] = ()) -> List[Subscription]:
-        conn = self._connect()
-        try:
-            return [_from_row(r) for r in conn.execute(sql, tuple(args)).fetchall()]
-        finally:
-            conn.close()
+    def _query(self, where: Any = None, order: Iterable[Any] = (S.created_at,), limit: Optional[int] = None,
+               ) -> List[Subscription]:
+        query = sa.select(subscriptions).order_by(*order)
+        if where is not None:
+            query = query.where(where)
+        if limit:
+            query = query.limit(limit)
+        with db.engine_with(metadata, self.url).connect() as conn:
+            return [_from_row(r) for r in conn.execute(query).mappings()]
+
+    def _one(self, sender_id: str, code: str) -> Any:
+        return sa.and_(S.sender_id == sender_id, S.code == code)
+
+    def _subscribe_sync(self, row: dict) -> None:
+        with db.engine_with(metadata, self.url).begin() as conn:
+            db.upsert(conn, subscriptions, [row], ["sender_id", "code"], {
+                "channel": lambda ex: ex.channel, "last_status": lambda ex: ex.last_status,
+                "last_user_message_at": lambda ex: ex.last_user_message_at,
+                "pending_status": None, "last_result": None, "errors": 0})
 
     async def subscribe(
         self, sender_id: str, channel: str, code: str, status: str, *, now: Optional[dt.datetime] = None
@@ -149,105 +138,62 @@ class SubscriptionStore:
         """Record consent to hear about ``code`` (whose status the citizen just saw); idempotent."""
         when = _ts(now or _now())
         code = canonical_code(code)
-        await self._run(
-            self._exec,
-            """
-            INSERT INTO subscriptions
-                (sender_id, code, channel, last_status, last_user_message_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (sender_id, code) DO UPDATE SET
-                channel = excluded.channel, last_status = excluded.last_status,
-                last_user_message_at = excluded.last_user_message_at,
-                pending_status = NULL, last_result = NULL, errors = 0
-            """,
-            (sender_id, code, channel, status, when, when),
-        )
+        await self._run(self._subscribe_sync, {
+            "sender_id": sender_id, "code": code, "channel": channel, "last_status": status,
+            "last_user_message_at": when, "created_at": when, "errors": 0})
         sub = await self.get(sender_id, code)
         assert sub is not None
         return sub
 
     async def unsubscribe(self, sender_id: str, code: Optional[str] = None) -> int:
         """Drop one subscription, or all of ``sender_id``'s when ``code`` is None; returns how many."""
-        if code is None:
-            return await self._run(self._exec, "DELETE FROM subscriptions WHERE sender_id = ?", (sender_id,))
-        return await self._run(
-            self._exec,
-            "DELETE FROM subscriptions WHERE sender_id = ? AND code = ?",
-            (sender_id, canonical_code(code)),
-        )
+        where = S.sender_id == sender_id if code is None else self._one(sender_id, canonical_code(code))
+        return await self._run(self._exec, sa.delete(subscriptions).where(where))
 
     async def touch(
         self, sender_id: str, *, now: Optional[dt.datetime] = None, channel: Optional[str] = None
     ) -> int:
         """The citizen just wrote to us: their messaging window reopens (call on every user turn)."""
-        when = _ts(now or _now())
+        values: dict = {"last_user_message_at": _ts(now or _now())}
         if channel:
-            return await self._run(
-                self._exec,
-                "UPDATE subscriptions SET last_user_message_at = ?, channel = ? WHERE sender_id = ?",
-                (when, channel, sender_id),
-            )
-        return await self._run(
-            self._exec,
-            "UPDATE subscriptions SET last_user_message_at = ? WHERE sender_id = ?",
-            (when, sender_id),
-        )
+            values["channel"] = channel
+        return await self._run(self._exec, sa.update(subscriptions).where(S.sender_id == sender_id).values(**values))
 
     async def get(self, sender_id: str, code: str) -> Optional[Subscription]:
         """The subscription of ``sender_id`` to ``code``, if any."""
-        rows = await self._run(
-            self._query,
-            "SELECT * FROM subscriptions WHERE sender_id = ? AND code = ?",
-            (sender_id, canonical_code(code)),
-        )
+        rows = await self._run(self._query, self._one(sender_id, canonical_code(code)))
         return rows[0] if rows else None
 
     async def for_sender(self, sender_id: str) -> List[Subscription]:
         """Every subscription of ``sender_id`` (to list or cancel them)."""
-        return await self._run(
-            self._query, "SELECT * FROM subscriptions WHERE sender_id = ? ORDER BY created_at", (sender_id,)
-        )
+        return await self._run(self._query, S.sender_id == sender_id)
 
     async def for_codes(self, codes: Iterable[str]) -> List[Subscription]:
         """Subscriptions to any of ``codes``."""
         codes = list(dict.fromkeys(codes))
         out: List[Subscription] = []
         for i in range(0, len(codes), 500):  # SQLite caps bound parameters per statement
-            chunk = codes[i : i + 500]
-            out += await self._run(
-                self._query,
-                "SELECT * FROM subscriptions WHERE code IN "
-                f"({', '.join('?' for _ in chunk)}) ORDER BY code, sender_id",
-                chunk,
-            )
+            out += await self._run(self._query, S.code.in_(codes[i:i + 500]), (S.code, S.sender_id))
         return out
 
     async def pending(self, limit: int = 200) -> List[Subscription]:
         """Subscriptions holding an undelivered change, oldest attempt first."""
-        return await self._run(
-            self._query,
-            "SELECT * FROM subscriptions WHERE pending_status IS NOT NULL ORDER BY last_attempt_at LIMIT ?",
-            (limit,),
-        )
+        return await self._run(self._query, S.pending_status.isnot(None), (S.last_attempt_at,), limit)
 
     async def all(self) -> List[Subscription]:
         """Every subscription (CLI, tests)."""
-        return await self._run(self._query, "SELECT * FROM subscriptions ORDER BY created_at")
+        return await self._run(self._query)
+
+    async def _update(self, sender_id: str, code: str, **values: Any) -> None:
+        await self._run(self._exec, sa.update(subscriptions).where(self._one(sender_id, code)).values(**values))
 
     async def mark_sent(
         self, sender_id: str, code: str, status: str, *, now: Optional[dt.datetime] = None
     ) -> None:
         """The citizen was told ``status``: it becomes their last known status."""
         when = _ts(now or _now())
-        await self._run(
-            self._exec,
-            """
-            UPDATE subscriptions SET last_status = ?, pending_status = NULL, last_result = ?,
-                last_attempt_at = ?,
-                notified_at = ?, errors = 0
-            WHERE sender_id = ? AND code = ?""",
-            (status, RESULT_SENT, when, when, sender_id, code),
-        )
+        await self._update(sender_id, code, last_status=status, pending_status=None, last_result=RESULT_SENT,
+                           last_attempt_at=when, notified_at=when, errors=0)
 
     async def mark_not_sent(
         self,
@@ -260,44 +206,22 @@ class SubscriptionStore:
         error: bool = False,
     ) -> None:
         """Record why ``status`` was not delivered; it stays pending for a later run."""
-        when = _ts(now or _now())
-        await self._run(
-            self._exec,
-            """
-            UPDATE subscriptions SET pending_status = ?, last_result = ?, last_attempt_at = ?,
-                errors = errors + ?
-            WHERE sender_id = ? AND code = ?""",
-            (status, result, when, 1 if error else 0, sender_id, code),
-        )
+        await self._update(sender_id, code, pending_status=status, last_result=result,
+                           last_attempt_at=_ts(now or _now()), errors=S.errors + (1 if error else 0))
 
     async def mark_gave_up(
         self, sender_id: str, code: str, status: str, *, now: Optional[dt.datetime] = None
     ) -> None:
         """Stop trying to deliver ``status`` (it counts as handled, so only a later change is sent)."""
-        when = _ts(now or _now())
-        await self._run(
-            self._exec,
-            """
-            UPDATE subscriptions SET last_status = ?, pending_status = NULL, last_result = ?,
-                last_attempt_at = ?,
-                errors = 0
-            WHERE sender_id = ? AND code = ?""",
-            (status, RESULT_GAVE_UP, when, sender_id, code),
-        )
+        await self._update(sender_id, code, last_status=status, pending_status=None, last_result=RESULT_GAVE_UP,
+                           last_attempt_at=_ts(now or _now()), errors=0)
 
     async def clear_pending(
         self, sender_id: str, code: str, result: Optional[str] = None, *, now: Optional[dt.datetime] = None
     ) -> None:
         """Forget an undelivered change (the status went back to what the citizen knows)."""
-        when = _ts(now or _now())
-        await self._run(
-            self._exec,
-            """
-            UPDATE subscriptions SET pending_status = NULL, errors = 0, last_attempt_at = ?,
-                last_result = COALESCE(?, last_result)
-            WHERE sender_id = ? AND code = ?""",
-            (when, result, sender_id, code),
-        )
+        await self._update(sender_id, code, pending_status=None, errors=0, last_attempt_at=_ts(now or _now()),
+                           last_result=result if result is not None else S.last_result)
 
     async def purge(
         self,
@@ -309,26 +233,21 @@ class SubscriptionStore:
         """Delete subscriptions no longer needed: finished dossiers already told, and long-silent citizens."""
         when = now or _now()
         terminal = [s.value for s in TERMINAL_STATUSES]
-        done = await self._run(
-            self._exec,
-            f"""
-            DELETE FROM subscriptions WHERE pending_status IS NULL
-              AND last_status IN ({", ".join("?" for _ in terminal)})
-              AND COALESCE(notified_at, created_at) < ?""",
-            (*terminal, _ts(when - finished_after)),
-        )
-        idle = await self._run(
-            self._exec, "DELETE FROM subscriptions WHERE last_user_message_at < ?", (_ts(when - idle_after),)
-        )
+        done = await self._run(self._exec, sa.delete(subscriptions).where(
+            S.pending_status.is_(None), S.last_status.in_(terminal),
+            sa.func.coalesce(S.notified_at, S.created_at) < _ts(when - finished_after)))
+        idle = await self._run(self._exec, sa.delete(subscriptions).where(
+            S.last_user_message_at < _ts(when - idle_after)))
         return done + idle
 
     def _get_state(self, key: str) -> Optional[str]:
-        conn = self._connect()
-        try:
-            row = conn.execute("SELECT value FROM notifier_state WHERE key = ?", (key,)).fetchone()
-            return row["value"] if row else None
-        finally:
-            conn.close()
+        with db.engine_with(metadata, self.url).connect() as conn:
+            return conn.execute(sa.select(notifier_state.c.value).where(notifier_state.c.key == key)).scalar()
+
+    def _set_state(self, key: str, value: str) -> None:
+        with db.engine_with(metadata, self.url).begin() as conn:
+            db.upsert(conn, notifier_state, [{"key": key, "value": value}], ["key"],
+                      {"value": lambda ex: ex.value})
 
     async def get_cursor(self) -> Optional[dt.datetime]:
         """The notifier's polling cursor (latest change time seen), None before the first run."""
@@ -339,12 +258,7 @@ class SubscriptionStore:
         """Store the notifier's polling cursor."""
         if ts.tzinfo is None:
             ts = ts.replace(tzinfo=dt.timezone.utc)
-        await self._run(
-            self._exec,
-            "INSERT INTO notifier_state (key, value) VALUES ('cursor', ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (ts.isoformat(),),
-        )
+        await self._run(self._set_state, "cursor", ts.isoformat())
 
     async def close(self) -> None:
-        """Nothing to release: connections live only for one call."""
+        """Nothing to release: the engine's pool belongs to actions.db."""

@@ -72,3 +72,27 @@ async def test_concurrent_status_changes_each_apply_whole(store_location: str) -
     assert all(r is not None for r in results)
     final = await backend.get(code)
     assert final.fee_amount in fees and final.status is DossierStatus.FEE_DUE
+
+
+async def test_subscriptions_and_cursor(store_location: str) -> None:
+    from actions.dossiers.subscriptions import RESULT_OUTSIDE_WINDOW, SubscriptionStore
+
+    subs = SubscriptionStore(store_location)
+    t0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)
+    code = demo_codes(1)["processing"][0]
+    await subs.subscribe("zalo:1", "zalo", code, "processing", now=t0)
+    again = await subs.subscribe("zalo:1", "zalo", code.lower(), "processing", now=t0)  # idempotent
+    assert again.code == code and len(await subs.all()) == 1
+    await subs.mark_not_sent("zalo:1", code, "ready", RESULT_OUTSIDE_WINDOW, now=t0, error=True)
+    await subs.mark_not_sent("zalo:1", code, "ready", RESULT_OUTSIDE_WINDOW, now=t0, error=True)
+    pending = await subs.pending()
+    assert [(p.pending_status, p.errors, p.last_result) for p in pending] == [("ready", 2, RESULT_OUTSIDE_WINDOW)]
+    await subs.clear_pending("zalo:1", code, now=t0)
+    cleared = await subs.get("zalo:1", code)
+    assert cleared.pending_status is None and cleared.errors == 0 and cleared.last_result == RESULT_OUTSIDE_WINDOW
+    assert await subs.get_cursor() is None
+    await subs.set_cursor(t0)
+    await subs.set_cursor(t0 + dt.timedelta(hours=1))
+    assert await subs.get_cursor() == t0 + dt.timedelta(hours=1)
+    assert await subs.purge(now=t0 + dt.timedelta(days=91)) == 1
+    assert await subs.all() == []
