@@ -91,7 +91,8 @@ def _redis_ping(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port nobody listens on right now (the one helper every test uses)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -109,7 +110,7 @@ def redis_base_url() -> Iterator[str]:
             "Redis is needed for these tests: nothing answers on 127.0.0.1:6379 and "
             "redis-server is not installed (apt-get install redis-server)"
         )
-    port = _free_port()
+    port = free_port()
     proc: Optional[subprocess.Popen] = subprocess.Popen(
         [
             binary,

@@ -16,13 +16,9 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Sanic
 
 from connectors import http
+from tests.conftest import free_port
 
 
-def free_port() -> int:
-    """A currently free local TCP port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class BotStub:

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from actions import handoff as handoffs
 
-from ..conftest import PYTHON, REPO, _free_port, rasa_env
+from ..conftest import PYTHON, REPO, free_port, rasa_env
 from .helpers import EDITOR, sign_in
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def _wait(url: str, proc: subprocess.Popen, seconds: int) -> None:
 @pytest.fixture
 def bot(trained_model: Path, console_env, tmp_path: Path) -> Iterator[str]:
     """Rasa (REST channel, HTTP API) and the action server on this test's database and knowledge copy."""
-    rasa_port, action_port = _free_port(), _free_port()
+    rasa_port, action_port = free_port(), free_port()
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{action_port}/webhook"\n', encoding="utf-8")
     env = rasa_env()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from actions import knowledge_client as kc
 from knowledge.console import content, store
 from knowledge.console.app import PUBLISHER
 from knowledge.index import read_meta
+from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 MARKER = "Lệ phí đăng ký khai sinh quá hạn tại Hà Nội: 8.000 đồng (đã xác minh thử)."
@@ -112,10 +112,6 @@ async def test_publish_refuses_content_that_does_not_validate(app, editor, conso
     assert "khong-phai-link" not in (kb / "procedures" / "tam_tru.yml").read_text(encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _ask_action_server(port: int, text: str) -> Dict[str, Any]:
@@ -134,7 +130,7 @@ def _ask_action_server(port: int, text: str) -> Dict[str, Any]:
 async def test_a_running_action_server_picks_up_the_published_index_without_a_restart(
         app, editor, console_env, tmp_path):
     kb = console_env["kb"]
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONPATH=str(REPO), KB_DIR=str(kb), KB_INDEX_DIR=str(kb / "index"),
                KB_RELOAD_CHECK_SECONDS="0.5", TF_CPP_MIN_LOG_LEVEL="2")
     log = open(tmp_path / "actions.log", "w")

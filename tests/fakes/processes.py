@@ -14,14 +14,9 @@ import urllib.request
 from pathlib import Path
 from typing import IO, Any, Dict, List, Optional
 
-from tests.conftest import PYTHON, REPO
+from tests.conftest import PYTHON, REPO, free_port
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http_status(url: str, timeout: float = 2.0) -> int:
