@@ -100,45 +100,29 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def redis_base_url() -> Iterator[str]:
-    """A reachable Redis: the local one on 6379, else a redis-server we start; else fail (never skip)."""
-    if _redis_ping(6379):
-        yield "redis://127.0.0.1:6379/0"
-        return
+    """A Redis of this test run's own (a redis-server started on a free port), else db 15 of the local one on
+    6379; else FAIL (never skip). A private server keeps parallel runs from seeing each other's keys."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail(
-            "Redis is needed for these tests: nothing answers on 127.0.0.1:6379 and "
-            "redis-server is not installed (apt-get install redis-server)"
-        )
+        if not _redis_ping(6379):
+            pytest.fail("Redis is needed for these tests: redis-server is not installed "
+                        "(apt-get install redis-server) and nothing answers on 127.0.0.1:6379")
+        yield "redis://127.0.0.1:6379/15"
+        return
     port = free_port()
     proc: Optional[subprocess.Popen] = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-        ],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--daemonize", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 10
     while not _redis_ping(port):
         if proc.poll() is not None or time.monotonic() > deadline:
-            err = (
-                proc.stderr.read().decode(errors="replace") if proc.poll() is not None and proc.stderr else ""
-            )
+            err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None and proc.stderr else ""
             proc.kill()
-            pytest.fail(
-                f"Redis is needed for these tests: could not start redis-server on port "
-                f"{port}: {err[-500:]}"
-            )
+            pytest.fail(f"Redis is needed for these tests: could not start redis-server on port {port}: "
+                        f"{err[-500:]}")
         time.sleep(0.05)
     try:
         yield f"redis://127.0.0.1:{port}/0"

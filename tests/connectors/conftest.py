@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional
@@ -108,33 +105,9 @@ async def _close_http_session() -> AsyncIterator[None]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Any:
-    """A private throw-away redis-server (or, without the binary, db 15 of the local Redis)."""
-    binary = shutil.which("redis-server")
-    if binary:
-        port = free_port()
-        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    proc.kill()
-                    pytest.fail("could not start redis-server for the connector tests")
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-        proc.terminate()
-        proc.wait(timeout=10)
-        return
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            pass
-    except OSError:
-        pytest.fail("no redis-server binary and no Redis at 127.0.0.1:6379: Redis tests cannot run")
-    yield "redis://127.0.0.1:6379/15"
+def redis_url(redis_base_url: str) -> str:
+    """The test run's Redis (tests/conftest.py)."""
+    return redis_base_url
 
 
 @pytest.fixture
