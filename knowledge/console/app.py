@@ -13,7 +13,7 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
-from actions import db
+from actions import db, rasa_api
 from knowledge.config import Config, load_config
 
 from . import store
@@ -214,7 +214,7 @@ def create_app(cfg: Optional[Config] = None, *, rasa_url: Optional[str] = None, 
     app[FAILURES] = {}  # (name, address) -> times of recent wrong passwords (one process; a restart forgets)
     app[SETTINGS] = {
         "rasa_url": rasa_url or os.environ.get("RASA_URL", "http://localhost:5005"),
-        "rasa_token": rasa_token if rasa_token is not None else os.environ.get("RASA_TOKEN"),
+        "rasa_token": rasa_token if rasa_token is not None else rasa_api.rasa_token(),
         # Secure cookies need HTTPS; behind a TLS proxy set CONSOLE_SECURE_COOKIES=1.
         "secure_cookies": secure_cookies if secure_cookies is not None
         else os.environ.get("CONSOLE_SECURE_COOKIES", "") == "1",

@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dossier_actions as da
 from actions.dossiers import backend as backend_mod
+from actions.dossiers import limits
 from actions.dossiers.seed import demo_codes, demo_dossier
 from tests.actions.helpers import make_tracker
 
@@ -24,6 +25,7 @@ async def demo_store(tmp_path, monkeypatch):
     await backend_mod.reset_backend()
     monkeypatch.setattr(da, "_guard", None)
     monkeypatch.setattr(da, "_subscriptions", None)
+    monkeypatch.setattr(limits, "_limiter", None)
     yield
     await backend_mod.reset_backend()
 
