@@ -45,10 +45,10 @@ for i in $(seq 0 $((n - 1))); do
     --credentials "${CREDENTIALS:-bot/credentials.yml}" --interface 127.0.0.1 --port "$port" --quiet & pids+=($!)
   backends+=(--backend "127.0.0.1:$port")
 done
-mkdir -p "$run_dir"
+mkdir -p "$run_dir"; run_dir=$(cd "$run_dir" && pwd)
 $py -m cluster.proxy --listen "${PUBLIC_HOST:-0.0.0.0}:$public_port" --prefix "$run_dir" "${backends[@]}" \
   > "$run_dir/nginx.conf"
-"$nginx" -p "$PWD/$run_dir" -c "$PWD/$run_dir/nginx.conf" -e "$PWD/$run_dir/error.log" -g 'daemon off;' & pids+=($!)
+"$nginx" -p "$run_dir" -c "$run_dir/nginx.conf" -e "$run_dir/error.log" -g 'daemon off;' & pids+=($!)
 
 for _ in $(seq 1 300); do
   ready=0
