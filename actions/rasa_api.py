@@ -130,6 +130,11 @@ class RasaApi:
         status, data = await self._request("GET", self._path(sender_id, "tracker"), self._params())
         return status, data if status == 200 and isinstance(data, dict) else None
 
+    async def replace_events(self, sender_id: str, events: List[Dict[str, Any]]) -> int:
+        """Replace the conversation's events (an empty list forgets it in the in-memory store); the HTTP status."""
+        status, _ = await self._request("PUT", self._path(sender_id, "tracker/events"), self._params(), events)
+        return status
+
     async def append_events(self, sender_id: str, events: List[Dict[str, Any]]) -> int:
         """Append events to the conversation's tracker; the HTTP status."""
         status, _ = await self._request("POST", self._path(sender_id, "tracker/events"), self._params(), events)
