@@ -188,7 +188,11 @@ async def login(request: web.Request) -> web.Response:
     address = client_address(request.remote, request.headers.get("X-Forwarded-For"),
                              request.app[SETTINGS]["trusted_proxies"])
     who = Lockout.key(username, address)
-    wait = await lockout.wait_seconds(who)
+    try:
+        wait = await lockout.wait_seconds(who)
+    except Exception:  # Redis unreachable: guesses cannot be counted, so no password is checked (fail closed)
+        return _login_error(request, "Hệ thống đăng nhập đang tạm gián đoạn. Anh/chị vui lòng thử lại sau ít phút.",
+                            username, target, 503)
     if wait:
         minutes = wait // 60 + 1
         return _login_error(request, f"Đã nhập sai mật khẩu nhiều lần. Anh/chị vui lòng thử lại sau {minutes} phút "
