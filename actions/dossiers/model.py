@@ -289,7 +289,7 @@ def format_money_vi(amount: int) -> str:
 
 
 PROOF_HINT = ("Thủ tục, nơi giải quyết, giấy tờ cần bổ sung, lệ phí và người nộp chỉ hiển thị sau khi anh/chị "
-              "xác minh 4 số cuối của số điện thoại đã đăng ký trên hồ sơ (nút \"Xem chi tiết\").")
+              "xác minh 4 số cuối của số điện thoại đã đăng ký trên hồ sơ.")
 
 
 def _render_lines(d: Dossier, personal: bool) -> List[str]:
