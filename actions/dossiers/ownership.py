@@ -4,7 +4,7 @@ Only after that proof may the bot show the applicant's personal details. Three w
 that code for that sender (30 minutes by default); while locked, even the right answer is refused, and every
 wrong answer gets the same result, so the bot never hints that a guess was close. Two wider limits stop a caller
 who changes sender ids or codes: wrong answers for one code from all senders together
-(DOSSIER_PROOF_MAX_FAILURES_PER_CODE, 6), and wrong answers of one sender over all codes
+(DOSSIER_PROOF_MAX_FAILURES_PER_CODE, 3), and wrong answers of one sender over all codes
 (DOSSIER_PROOF_MAX_FAILURES_PER_SENDER, 6). Failure counts live in an `AttemptStore`: in memory for one process, or
 Redis (REDIS_URL) so that several action-server instances share them. A success is recorded in the proof store
 (actions.dossiers.proofs), which is what the details action checks.
@@ -26,7 +26,7 @@ from actions.dossiers.model import ascii_digits, canonical_code, phone_digits
 from actions.dossiers.proofs import MemoryProofStore, ProofStore, make_proof_store
 
 DEFAULT_MAX_FAILURES = 3
-DEFAULT_MAX_FAILURES_PER_CODE = 6
+DEFAULT_MAX_FAILURES_PER_CODE = 3  # a fresh sender id gets no fresh guesses
 DEFAULT_MAX_FAILURES_PER_SENDER = 6
 DEFAULT_LOCKOUT_SECONDS = 30 * 60
 

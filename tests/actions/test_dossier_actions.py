@@ -104,8 +104,8 @@ async def test_wrong_proofs_lock_and_never_hint():
     locked = await prove(right)  # even the right answer is refused while locked
     assert locked[0] == {"proof_last4": "locked"}
     assert all(demo_dossier(CODE).applicant_name not in m.get("text", "") for m in locked[1])
-    other_sender = await prove(right, sender="citizen-2")  # the lock is per sender
-    assert other_sender[0] == {"proof_last4": "ok"}
+    other_sender = await prove(right, sender="citizen-2")  # issue 13: the lock is per code, for every sender
+    assert other_sender[0] == {"proof_last4": "locked"}
 
 
 async def test_not_four_digits_asks_again_without_counting():
