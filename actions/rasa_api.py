@@ -82,9 +82,10 @@ class RasaApi:
 
     async def close(self) -> None:
         """Close the session this client opened (a session given by the caller stays open)."""
-        if self._own_session and self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None if self._own_session else self._session
+        if self._own_session and self._session is not None:
+            if not self._session.closed:
+                await self._session.close()
+            self._session = None
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
