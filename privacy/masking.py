@@ -16,6 +16,8 @@ _DIGIT_RUN = re.compile(r"\d{4,}")
 def mask_phone(phone: str) -> str:
     """``0912345678`` -> ``091*******``: the prefix only, never any of the last digits."""
     digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if digits.startswith("84") and len(digits) == 11:  # +84 912 345 678 is 0912 345 678
+        digits = "0" + digits[2:]
     if len(digits) < 7:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 3)
