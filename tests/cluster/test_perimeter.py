@@ -243,3 +243,15 @@ async def test_with_the_token_the_console_and_the_jobs_work(deployment: Deployme
     assert status == 200
     assert await wait_for(lambda: any(code in t for t in messenger_texts_to(d.fakes, user)), 30), \
         messenger_texts_to(d.fakes, user)
+    # Even the token holder cannot skip the ownership proof by writing the slot (the exact requests):
+    from actions.dossier_actions import NOT_PROVED
+    from actions.dossiers.seed import demo_dossier
+
+    forged = [{"event": "slot", "name": "last_dossier_code", "value": code},
+              {"event": "slot", "name": "proof_last4", "value": "ok"}]
+    async with RasaApi(d.rasa_urls[1], d.token) as api:
+        assert await api.append_events(user, forged) == 200
+        assert await api.execute(user, "action_show_dossier_details") == 200
+    assert await wait_for(lambda: any(NOT_PROVED in t for t in messenger_texts_to(d.fakes, user)), 30), \
+        messenger_texts_to(d.fakes, user)
+    assert not any(demo_dossier(code).applicant_name in t for t in messenger_texts_to(d.fakes, user))
