@@ -1,7 +1,8 @@
 """Dossier lookup as a conversation: the code, the public status, proof of ownership, status-change messages.
 
-The public status (procedure, dates, what to do next) is shown to anyone holding the code, as public portals do;
-the applicant's name and masked phone only after the last 4 digits of the phone on the dossier are given.
+The public status (the status and the dates) is shown to anyone holding the code, as public portals do; the
+procedure, office, documents to supplement, fee, the applicant's name and masked phone only after the last 4 digits
+of the phone on the dossier are given, and only while the server-side proof lasts (actions.dossiers.proofs).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.dossiers.backend import BackendUnavailable, get_backend
+from actions.dossiers.limits import LIMITED, limiter
 from actions.dossiers.model import canonical_code, is_valid_code, render_private_vi, render_public_vi
 from actions.dossiers.ownership import OwnershipGuard, ProofResult
 from actions.dossiers.subscriptions import SubscriptionStore
@@ -23,6 +25,11 @@ log = logging.getLogger(__name__)
 UNAVAILABLE = ("Xin lỗi, hệ thống tra cứu hồ sơ đang tạm gián đoạn. Anh/chị vui lòng thử lại sau ít phút, "
                "hoặc tra cứu trên Cổng Dịch vụ công quốc gia: https://dichvucong.gov.vn")
 WRONG_PROOF = "Thông tin xác minh không khớp với hồ sơ, nên tôi không thể hiển thị thông tin cá nhân."
+# issue 13: the lockout points to the one-stop office (the proof is per code across senders, too).
+LOCKED_PROOF = ("Thông tin xác minh không khớp quá nhiều lần. Để bảo vệ hồ sơ, tạm thời tôi không thể hiển thị "
+                "chi tiết của hồ sơ này. Anh/chị vui lòng thử lại sau 30 phút, hoặc mang giấy tiếp nhận và hẹn trả "
+                "kết quả cùng giấy tờ tùy thân đến bộ phận một cửa nơi đã nộp hồ sơ để được hỗ trợ.")
+NOT_PROVED = "Anh/chị cần xác minh lại 4 số cuối của số điện thoại đã đăng ký thì tôi mới hiển thị được chi tiết hồ sơ."
 CODE_FORMAT = ("Mã hồ sơ gồm mã đơn vị, ngày tiếp nhận và số thứ tự, ví dụ 000.00.11.H26-241115-0007 "
                "(in trên giấy tiếp nhận và hẹn trả kết quả).")
 
@@ -63,6 +70,15 @@ class ValidateDossierForm(FormValidationAction):
         if not is_valid_code(code):
             dispatcher.utter_message(text="Mã này chưa đúng định dạng. " + CODE_FORMAT)
             return {"dossier_code": None}
+        # --- issue 13: codes must not be enumerated (lookups per conversation are limited; fails closed)
+        try:
+            allowed = await limiter().allow(tracker.sender_id)
+        except BackendUnavailable:
+            allowed = False
+        if not allowed:
+            dispatcher.utter_message(text=LIMITED)
+            return {"dossier_code": None}
+        # --- end issue 13
         try:
             dossier = await get_backend().get(code)
         except BackendUnavailable:
@@ -103,7 +119,7 @@ class ActionShowDossier(Action):
             text="Anh/chị có muốn nhận tin nhắn khi hồ sơ này thay đổi trạng thái không?",
             buttons=[{"title": "Có, báo cho tôi", "payload": "/affirm"},
                      {"title": "Không cần", "payload": "/deny"},
-                     {"title": "Xem người nộp", "payload": "/dossier_details"}],
+                     {"title": "Xem chi tiết", "payload": "/dossier_details"}],
         )
         try:
             await subscriptions().touch(tracker.sender_id, channel=_channel(tracker))
@@ -155,7 +171,13 @@ class ActionShowDossierDetails(Action):
         if not code:
             dispatcher.utter_message(text="Anh/chị vui lòng tra cứu hồ sơ trước (gửi mã hồ sơ cho tôi).")
             return events
-        if result == ProofResult.OK.value:
+        # --- issue 13: the slot is only a hint for the wording; the server-side proof decides.
+        try:
+            proved = await guard().is_proved(tracker.sender_id, code)
+        except BackendUnavailable:
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return events
+        if proved and result == ProofResult.OK.value:
             try:
                 dossier = await get_backend().get(code)
             except BackendUnavailable:
@@ -165,10 +187,11 @@ class ActionShowDossierDetails(Action):
                 dispatcher.utter_message(text=render_private_vi(dossier))
                 return events
         if result == ProofResult.LOCKED.value:
-            dispatcher.utter_message(
-                text="Thông tin xác minh không khớp quá nhiều lần. Để bảo vệ hồ sơ, tạm thời tôi không thể hiển thị "
-                     "thông tin cá nhân của hồ sơ này. Anh/chị vui lòng thử lại sau 30 phút hoặc liên hệ bộ phận một "
-                     "cửa và mang theo giấy hẹn.")
+            dispatcher.utter_message(text=LOCKED_PROOF)
+        elif result == ProofResult.OK.value:  # "ok" in the slot without a proof on the server: refused
+            log.warning("details asked with an ok slot but no server-side proof (crafted tracker?)")
+            dispatcher.utter_message(text=NOT_PROVED)
+        # --- end issue 13
         return events
 
 

@@ -28,13 +28,9 @@ MAX_FALLBACKS_BEFORE_HANDOFF = 2
 
 def _mask(text: Optional[str]) -> Optional[str]:
     """Mask phone and ID numbers before anything is stored for staff lists."""
-    if not text:
-        return text
-    try:
-        from nlu.patterns import mask_personal_data
-    except ImportError:  # patterns module not available: store nothing rather than personal data
-        return None
-    return mask_personal_data(text)[:500]
+    from privacy.masking import mask_text
+
+    return mask_text(text, limit=500)
 
 
 def record_handoff(sender_id: str, channel: str, reason: str, last_message: Optional[str]) -> int:
@@ -183,10 +179,6 @@ class ActionOfficerReply(Action):
         return []
 
 
-def _rasa_params(token: Optional[str]) -> Dict[str, str]:
-    return {"token": token} if token else {}
-
-
 async def send_officer_reply(rasa_url: str, sender_id: str, text: str, officer: str,
                              token: Optional[str] = None) -> int:
     """Queue the reply and have Rasa run ``action_officer_reply`` on the conversation's latest input channel.
@@ -197,13 +189,12 @@ async def send_officer_reply(rasa_url: str, sender_id: str, text: str, officer: 
     """
     import aiohttp
 
+    from actions.rasa_api import RasaApi
+
     reply_id = await db.run_sync(queue_reply, sender_id, text, officer)
-    url = f"{rasa_url.rstrip('/')}/conversations/{sender_id}/execute"
-    params = dict(_rasa_params(token), output_channel="latest")
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
-            async with session.post(url, params=params, json={"name": "action_officer_reply"}) as resp:
-                status = resp.status
+        async with RasaApi(rasa_url, token, timeout=15) as api:
+            status = await api.execute(sender_id, "action_officer_reply")
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
         status = 0
     if status != 200:
@@ -216,14 +207,14 @@ async def fetch_transcript(rasa_url: str, sender_id: str, token: Optional[str] =
     """The conversation's messages as [{who: citizen|bot, text, time}] from Rasa's tracker API (None if unreachable)."""
     import aiohttp
 
-    url = f"{rasa_url.rstrip('/')}/conversations/{sender_id}/tracker"
+    from actions.rasa_api import RasaApi
+
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            async with session.get(url, params=_rasa_params(token)) as resp:
-                if resp.status != 200:
-                    return None
-                tracker = await resp.json()
+        async with RasaApi(rasa_url, token) as api:
+            _, tracker = await api.tracker(sender_id)
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError):
+        return None
+    if tracker is None:
         return None
     out: List[Dict[str, Any]] = []
     for event in tracker.get("events") or []:
@@ -235,17 +226,12 @@ async def fetch_transcript(rasa_url: str, sender_id: str, token: Optional[str] =
 
 async def resume_conversation(rasa_url: str, sender_id: str, token: Optional[str] = None) -> int:
     """Append a `resume` event to the conversation through Rasa's HTTP API; return the HTTP status."""
-    import aiohttp
+    from actions.rasa_api import RasaApi
 
-    params = _rasa_params(token)
-    url = f"{rasa_url.rstrip('/')}/conversations/{sender_id}/tracker/events"
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    async with RasaApi(rasa_url, token) as api:
         # action_listen after the resume: without it the next message follows action_handoff in the tracker
         # and no rule matches ("chào bạn" would not get the greeting).
-        events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
-        async with session.post(url, params=params, json=events) as resp:
-            return resp.status
+        return await api.append_events(sender_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -269,9 +255,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     if args.cmd == "take":
         return 0 if set_status(args.sender, "taken", args.officer) else 1
-    status = asyncio.run(resume_conversation(args.rasa_url, args.sender, os.environ.get("RASA_TOKEN")))
+    status = asyncio.run(resume_conversation(args.rasa_url, args.sender))
     if status != 200:
-        print(f"Rasa answered HTTP {status}: is the server running with --enable-api?", file=sys.stderr)
+        print(f"Rasa answered HTTP {status}: is the server running with --enable-api, and RASA_TOKEN set "
+              "(or var/rasa_token present)?", file=sys.stderr)
         return 1
     set_status(args.sender, "closed")
     return 0

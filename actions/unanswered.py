@@ -17,9 +17,9 @@ _pending: Set["asyncio.Task[None]"] = set()
 
 def mask(text: str) -> str:
     """Mask phone and ID numbers (and cut very long text) before storing."""
-    from nlu.patterns import mask_personal_data
+    from privacy.masking import mask_text
 
-    return mask_personal_data(text)[:MAX_TEXT]
+    return mask_text(text, limit=MAX_TEXT) or ""
 
 
 def record(sender_id: str, text: str, reason: str) -> None:

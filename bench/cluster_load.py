@@ -1,8 +1,8 @@
-"""Several instances under load: 1 vs 2 Rasa servers behind cluster.balancer, at 10, 50 and 200 citizens.
+"""Several instances under load: 1 vs 2 Rasa servers behind nginx (cluster.proxy), at 10, 50 and 200 citizens.
 
 Usage: .venv/bin/python bench/cluster_load.py [--levels 10,50,200] [--turns 3] [--think 3-8]
 Each configuration runs on real processes: one action server, N Rasa servers sharing Redis (tracker store and the
-atomic lock store, bot/endpoints.cluster.yml), the load balancer, and a local fake Graph API. Every simulated
+atomic lock store, bot/endpoints.cluster.yml), nginx in front (the configuration of make run-cluster), and a local fake Graph API. Every simulated
 citizen sends --turns Messenger messages (procedure questions and small talk); after each answer the citizen
 "reads and types" for a random think time (--think, seconds) before the next message, as on a phone. Printed per
 level and configuration: replies per second, message-to-reply p50/p95/p99 (first reply), messages lost (no reply
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -62,7 +63,7 @@ def replies(fake: FakeMessenger, user: str) -> List[float]:
 
 async def load(url: str, fake: FakeMessenger, users: int, turns: int, think: Tuple[float, float],
                seed: int) -> Dict[str, float]:
-    """Drive ``users`` citizens through the balancer; returns the figures of this level."""
+    """Drive ``users`` citizens through the proxy; returns the figures of this level."""
     rnd = random.Random(seed)
     latencies: List[float] = []
     lost = duplicated = 0
@@ -104,7 +105,7 @@ async def load(url: str, fake: FakeMessenger, users: int, turns: int, think: Tup
 
 def run_config(instances: int, levels: List[int], args: argparse.Namespace, model: str, fake: FakeMessenger,
                fake_url: str, loop: asyncio.AbstractEventLoop) -> Tuple[Dict[int, Dict[str, float]], Dict[str, float]]:
-    """Start one action server, ``instances`` Rasa servers and the balancer; run every level."""
+    """Start one action server, ``instances`` Rasa servers and nginx; run every level."""
     work = Path(tempfile.mkdtemp(prefix=f"cluster-bench-{instances}-"))
     action_port, lb_port = free_port(), free_port()
     rasa_ports = [free_port() for _ in range(instances)]
@@ -115,9 +116,10 @@ def run_config(instances: int, levels: List[int], args: argparse.Namespace, mode
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2", MESSENGER_GRAPH_BASE=fake_url,
                APP_DB_PATH=str(work / "app.sqlite"), REDIS_HOST="127.0.0.1", REDIS_PORT="6379", REDIS_DB=redis_db,
                REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}",
-               ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook")
+               ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook", RASA_TOKEN=secrets.token_urlsafe(16),
+               ACTION_SERVER_TOKEN=secrets.token_urlsafe(16))
     env.pop("DATABASE_URL", None)
-    procs: Dict[str, List[subprocess.Popen]] = {"action server": [], "rasa server": [], "balancer": []}
+    procs: Dict[str, List[subprocess.Popen]] = {"action server": [], "rasa server": [], "proxy": []}
     logs = []
 
     def start(kind: str, cmd: List[str]) -> subprocess.Popen:
@@ -130,15 +132,20 @@ def run_config(instances: int, levels: List[int], args: argparse.Namespace, mode
     try:
         start("action server", [sys.executable, "-m", "actions.server", "--port", str(action_port)])
         for port in rasa_ports:
-            start("rasa server", [sys.executable, "-m", "rasa", "run", "--model", model, "--endpoints",
+            start("rasa server", [sys.executable, "-m", "cluster.serve", "--model", model, "--endpoints",
                                   str(ROOT / "bot" / "endpoints.cluster.yml"), "--credentials",
-                                  str(work / "credentials.yml"), "--port", str(port)])
-        backends = [a for p in rasa_ports for a in ("--backend", f"http://127.0.0.1:{p}")]
-        start("balancer", [sys.executable, "-m", "cluster.balancer", "--port", str(lb_port), *backends])
+                                  str(work / "credentials.yml"), "--interface", "127.0.0.1", "--port", str(port)])
+        from cluster.proxy import render
+
+        (work / "nginx.conf").write_text(render([f"127.0.0.1:{p}" for p in rasa_ports], f"127.0.0.1:{lb_port}",
+                                                work))
+        nginx = subprocess.run(["bash", str(ROOT / "scripts" / "find_nginx.sh")], capture_output=True, text=True,
+                               check=True).stdout.strip()
+        start("proxy", [nginx, "-p", str(work), "-c", str(work / "nginx.conf"), "-e", str(work / "error.log"),
+                        "-g", "daemon off;"])
         wait_up(f"http://127.0.0.1:{action_port}/ready", procs["action server"][0], 300)
         for port, proc in zip(rasa_ports, procs["rasa server"]):
             wait_up(f"http://127.0.0.1:{port}/webhooks/ops/ready", proc, 300)
-        time.sleep(2)  # the balancer's health check sees them ready
         url = f"http://127.0.0.1:{lb_port}"
         results = {}
         for level in levels:
@@ -185,7 +192,7 @@ def main() -> int:
     finally:
         loop.run_until_complete(fake.stop())
     configs = sorted(table)
-    print(f"\nMessenger through cluster.balancer; each citizen sends {args.turns} messages, thinking "
+    print(f"\nMessenger through nginx; each citizen sends {args.turns} messages, thinking "
           f"{lo:.0f}-{hi:.0f} s after each answer (model {Path(model).name}, {os.cpu_count()} cores)")
     header = "".join(f"{f'{n} instance(s)':>34}" for n in configs)
     print(f"{'citizens':10}{header}")
@@ -198,7 +205,7 @@ def main() -> int:
                          f"{r['lost']:4.0f} {r['duplicated']:3.0f}")
         print(f"{level:<10}" + "".join(f"{c:>34}" for c in cells))
     print("peak memory (VmHWM, MB, largest process of each kind)")
-    for kind in ("rasa server", "action server", "balancer"):
+    for kind in ("rasa server", "action server", "proxy"):
         print(f"  {kind:16}" + "".join(f"{table[n][1][kind]:>12.0f}" for n in configs))
     return 0
 

@@ -5,16 +5,10 @@ from typing import Any
 
 
 def mask(value: Any) -> str:
-    """``value`` as a string with phone and ID numbers masked (nlu.patterns.mask_personal_data)."""
-    from nlu.patterns import mask_personal_data  # imported lazily: no work at import time
+    """``value`` as a string with phone and ID numbers masked (privacy.masking.mask_text)."""
+    from privacy.masking import mask_text
 
-    text = value if isinstance(value, str) else repr(value)
-    try:
-        return mask_personal_data(text)
-    except Exception:  # masking must never break logging; fall back to hiding every digit run
-        import re
-
-        return re.sub(r"\d{4,}", lambda m: "*" * len(m.group()), text)
+    return mask_text(value if isinstance(value, str) else repr(value)) or ""
 
 
 def short_id(user_id: Any) -> str:

@@ -654,7 +654,9 @@ def validate_with(kb_dir: Path, changes: Dict[str, Optional[str]]) -> List[str]:
             for path in kb_dir.glob(pattern):
                 shutil.copyfile(path, copy / path.relative_to(kb_dir))
         for rel, text in changes.items():
-            target = copy / rel
+            target = (copy / rel).resolve()
+            if copy.resolve() not in target.parents:  # a key like ../../x must never name a file elsewhere
+                raise ValueError(f"outside the knowledge folder: {rel!r}")
             if text is None:
                 target.unlink(missing_ok=True)
             else:

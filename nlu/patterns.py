@@ -222,13 +222,17 @@ def find_pattern_entities(text: str) -> List[PatternEntity]:
 
 
 def mask_phone(value: str) -> str:
-    """Mask a normalized phone number for logs: ``0912345678`` -> ``091****678``."""
-    return value[:3] + "*" * max(len(value) - 6, 0) + value[-3:]
+    """Mask a normalized phone number: ``0912345678`` -> ``091*******`` (privacy.masking, the one rule)."""
+    from privacy.masking import mask_phone as _mask_phone
+
+    return _mask_phone(value)
 
 
 def mask_id_number(value: str) -> str:
-    """Mask a normalized ID number for logs: ``001203004567`` -> ``0012********``."""
-    return value[:4] + "*" * max(len(value) - 4, 0)
+    """Mask a normalized ID number: ``001203004567`` -> ``0012********`` (privacy.masking)."""
+    from privacy.masking import mask_id_number as _mask_id
+
+    return _mask_id(value)
 
 
 def mask_personal_data(text: str) -> str:

@@ -18,13 +18,13 @@ import os
 import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
-from urllib.parse import quote
 
 import aiohttp
 
 from actions.appointments import calendar, store
 from actions.db import run_sync
 from actions.dossiers.notifier import _CHANNEL_KIND, within_window
+from actions.rasa_api import RasaApi, rasa_token
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +56,17 @@ class ReminderSender:
     def from_env(cls) -> "ReminderSender":
         """Configured from RASA_URL, RASA_TOKEN and NOTIFY_ZALO_FREE_ONLY."""
         return cls(os.environ.get("RASA_URL") or "http://localhost:5005",
-                   rasa_token=os.environ.get("RASA_TOKEN") or None,
+                   rasa_token=rasa_token(),
                    zalo_free_only=(os.environ.get("NOTIFY_ZALO_FREE_ONLY") or "").lower() in ("1", "true", "yes"))
 
     async def _trigger(self, session: aiohttp.ClientSession, booking: store.Booking) -> Tuple[Optional[str], bool]:
         """(error or None, whether the message surely did not reach Rasa and may be retried)."""
-        url = f"{self.rasa_url}/conversations/{quote(booking.sender_id, safe='')}/trigger_intent"
-        params = {"output_channel": "latest"}
-        if self.rasa_token:
-            params["token"] = self.rasa_token
         # Rasa 3.6's trigger_intent ignores metadata: action_appointment_reminder emits a neutral event-update
         # notification that the Messenger channel sends with the CONFIRMED_EVENT_UPDATE tag itself.
-        body: Dict[str, object] = {"name": EXTERNAL_INTENT, "entities": {"booking_code": booking.code}}
+        api = RasaApi(self.rasa_url, self.rasa_token or "", session=session)
         try:
-            async with session.post(url, params=params, json=body) as resp:
-                return (None, False) if 200 <= resp.status < 300 else (f"HTTP {resp.status}", False)
+            status = await api.trigger_intent(booking.sender_id, EXTERNAL_INTENT, {"booking_code": booking.code})
+            return (None, False) if 200 <= status < 300 else (f"HTTP {status}", False)
         except asyncio.TimeoutError:
             return "timeout", False
         except aiohttp.ClientConnectorError as exc:

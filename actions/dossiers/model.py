@@ -223,16 +223,10 @@ def phone_digits(phone: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """Phone with the middle digits hidden (``091****045``), as nlu.patterns masks it in logs."""
-    patterns = _patterns()
-    if patterns is not None:
-        normalized = patterns.normalize_phone(phone or "")
-        if normalized:
-            return patterns.mask_phone(normalized)
-    digits = phone_digits(phone)
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 6) + digits[-3:]
+    """Phone with every digit after the prefix hidden (``091*******``): the proof asks for the last 4."""
+    from privacy.masking import mask_phone as _mask_phone
+
+    return _mask_phone(phone_digits(phone))
 
 
 def _scrub(text: str, d: Dossier) -> str:
@@ -257,28 +251,30 @@ def _scrub(text: str, d: Dossier) -> str:
 
 
 def public_view(d: Dossier) -> Dict[str, Any]:
-    """What anyone holding the code may see: status, procedure, dates, next step; no personal data."""
+    """What anyone holding the code may see: the status and the dates, nothing else (issue 13)."""
     return {
         "code": d.code,
-        "procedure_key": d.procedure_key,
-        "procedure_name": d.procedure_name,
         "status": d.status.value,
         "status_label_vi": d.status_label_vi,
         "received_at": d.received_at.isoformat(),
         "due_at": d.due_at.isoformat(),
         "updated_at": d.updated_at.isoformat(),
-        "office_name": d.office_name,
-        "next_step_vi": _scrub(d.next_step_vi, d),
-        "missing_documents": [_scrub(x, d) for x in d.missing_documents],
-        "fee_amount": d.fee_amount,
     }
 
 
 def private_view(d: Dossier) -> Dict[str, Any]:
-    """Public view plus the applicant's full name and masked phone: only after proof of ownership."""
+    """Only after proof of ownership: the procedure, office, what to do, documents, fee, name and masked phone."""
     view = public_view(d)
-    view["applicant_name"] = d.applicant_name
-    view["applicant_phone_masked"] = mask_phone(d.applicant_phone)
+    view.update({
+        "procedure_key": d.procedure_key,
+        "procedure_name": d.procedure_name,
+        "office_name": d.office_name,
+        "next_step_vi": _scrub(d.next_step_vi, d),
+        "missing_documents": [_scrub(x, d) for x in d.missing_documents],
+        "fee_amount": d.fee_amount,
+        "applicant_name": d.applicant_name,
+        "applicant_phone_masked": mask_phone(d.applicant_phone),
+    })
     return view
 
 
@@ -292,21 +288,23 @@ def format_money_vi(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đồng"
 
 
+PROOF_HINT = ("Thủ tục, nơi giải quyết, giấy tờ cần bổ sung, lệ phí và người nộp chỉ hiển thị sau khi anh/chị "
+              "xác minh 4 số cuối của số điện thoại đã đăng ký trên hồ sơ.")
+
+
 def _render_lines(d: Dossier, personal: bool) -> List[str]:
-    view = private_view(d) if personal else public_view(d)
     updated = d.updated_at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
-    lines = [
-        f"Hồ sơ {d.code}",
-        f"- Thủ tục: {d.procedure_name}",
-        f"- Trạng thái: {d.status_label_vi}",
-        f"- Ngày tiếp nhận: {format_date_vi(d.received_at)}",
-        f"- Hẹn trả kết quả: {format_date_vi(d.due_at)}",
-        f"- Nơi giải quyết: {d.office_name}",
-        f"- Cập nhật lúc: {updated}",
-    ]
-    if personal:
-        lines.append(f"- Người nộp: {view['applicant_name']}")
-        lines.append(f"- Số điện thoại đăng ký: {view['applicant_phone_masked']}")
+    # Before the ownership proof, anyone holding the code sees the status and the dates, nothing else.
+    lines = [f"Hồ sơ {d.code}", f"- Trạng thái: {d.status_label_vi}",
+             f"- Ngày tiếp nhận: {format_date_vi(d.received_at)}",
+             f"- Hẹn trả kết quả: {format_date_vi(d.due_at)}", f"- Cập nhật lúc: {updated}"]
+    if not personal:
+        return lines + [PROOF_HINT]
+    view = private_view(d)
+    lines[1:1] = [f"- Thủ tục: {d.procedure_name}"]
+    lines.insert(-1, f"- Nơi giải quyết: {d.office_name}")
+    lines.append(f"- Người nộp: {view['applicant_name']}")
+    lines.append(f"- Số điện thoại đăng ký: {view['applicant_phone_masked']}")
     next_step = view["next_step_vi"] or ""
     # The next step usually names the documents and the amount already; say them once.
     missing = [x for x in view["missing_documents"] if x not in next_step]
@@ -320,10 +318,10 @@ def _render_lines(d: Dossier, personal: bool) -> List[str]:
 
 
 def render_public_vi(d: Dossier) -> str:
-    """The public view as a chat message in Vietnamese (no personal data)."""
+    """The public view as a chat message in Vietnamese: status and dates only (no personal data)."""
     return "\n".join(_render_lines(d, personal=False))
 
 
 def render_private_vi(d: Dossier) -> str:
-    """The private view as a chat message: adds the applicant's name and masked phone (after proof only)."""
+    """Everything: procedure, office, documents to supplement, fee, name, masked phone (after proof only)."""
     return "\n".join(_render_lines(d, personal=True))

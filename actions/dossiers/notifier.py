@@ -23,7 +23,6 @@ import signal
 import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
-from urllib.parse import quote
 
 import aiohttp
 
@@ -36,6 +35,7 @@ from actions.dossiers.subscriptions import (
     Subscription,
     SubscriptionStore,
 )
+from actions.rasa_api import RasaApi, rasa_token
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class Notifier:
             make_backend(),
             SubscriptionStore(),
             os.environ.get("RASA_URL") or "http://localhost:5005",
-            rasa_token=os.environ.get("RASA_TOKEN") or None,
+            rasa_token=rasa_token(),
             zalo_free_only=(os.environ.get("NOTIFY_ZALO_FREE_ONLY") or "").lower() in ("1", "true", "yes"),
         )
 
@@ -137,17 +137,11 @@ class Notifier:
 
     async def trigger(self, sender_id: str, code: str, status: str) -> Optional[str]:
         """Ask Rasa to run the status-changed intent for ``sender_id``; None on success, else the error."""
-        url = f"{self.rasa_url}/conversations/{quote(sender_id, safe='')}/trigger_intent"
-        params = {"output_channel": "latest"}
-        if self.rasa_token:
-            params["token"] = self.rasa_token
-        body = {"name": EXTERNAL_INTENT, "entities": {"dossier_code": code, "dossier_status": status}}
-        session = await self._http()
+        api = RasaApi(self.rasa_url, self.rasa_token or "", session=await self._http())
         try:
-            async with session.post(url, params=params, json=body) as resp:
-                if 200 <= resp.status < 300:
-                    return None
-                return f"error: HTTP {resp.status}"
+            answer = await api.trigger_intent(sender_id, EXTERNAL_INTENT,
+                                              {"dossier_code": code, "dossier_status": status})
+            return None if 200 <= answer < 300 else f"error: HTTP {answer}"
         except asyncio.TimeoutError:
             return "error: timeout"
         except aiohttp.ClientError as exc:

@@ -2,9 +2,12 @@
 
 Only after that proof may the bot show the applicant's personal details. Three wrong answers lock the proof of
 that code for that sender (30 minutes by default); while locked, even the right answer is refused, and every
-wrong answer gets the same result, so the bot never hints that a guess was close. Failure counts live in an
-`AttemptStore`: in memory for one process, or Redis (REDIS_URL) so that several action-server instances share
-them (otherwise a citizen, or an attacker, gets 3 tries per instance).
+wrong answer gets the same result, so the bot never hints that a guess was close. Two wider limits stop a caller
+who changes sender ids or codes: wrong answers for one code from all senders together
+(DOSSIER_PROOF_MAX_FAILURES_PER_CODE, 3), and wrong answers of one sender over all codes
+(DOSSIER_PROOF_MAX_FAILURES_PER_SENDER, 6). Failure counts live in an `AttemptStore`: in memory for one process, or
+Redis (REDIS_URL) so that several action-server instances share them. A success is recorded in the proof store
+(actions.dossiers.proofs), which is what the details action checks.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ import hmac
 import os
 import time
 from enum import Enum
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from actions.dossiers.backend import BackendUnavailable, DossierBackend
 from actions.dossiers.model import ascii_digits, canonical_code, phone_digits
+from actions.dossiers.proofs import MemoryProofStore, ProofStore, make_proof_store
 
 DEFAULT_MAX_FAILURES = 3
+DEFAULT_MAX_FAILURES_PER_CODE = 3  # a fresh sender id gets no fresh guesses
+DEFAULT_MAX_FAILURES_PER_SENDER = 6
 DEFAULT_LOCKOUT_SECONDS = 30 * 60
 
 
@@ -55,6 +61,10 @@ class AttemptStore(abc.ABC):
     @abc.abstractmethod
     async def reset(self, key: str) -> None:
         """Forget the failures of ``key``."""
+
+    async def add_failures(self, keys: List[str], ttl: int) -> List[int]:
+        """Count one more attempt for each key, all or none at once; the new counts in order."""
+        return [await self.add_failure(key, ttl) for key in keys]  # atomic here: no await between for memory
 
     async def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections."""
@@ -150,6 +160,19 @@ class RedisAttemptStore(AttemptStore):
 
         return await self._call(op)
 
+    async def add_failures(self, keys: List[str], ttl: int) -> List[int]:
+        """Every INCR and EXPIRE in one MULTI/EXEC: concurrent guesses see the counters move together."""
+
+        async def op(r: Any) -> List[int]:
+            async with r.pipeline(transaction=True) as pipe:
+                for key in keys:
+                    pipe.incr(self.prefix + key)
+                    pipe.expire(self.prefix + key, int(ttl))
+                results = await pipe.execute()
+            return [int(c) for c in results[0::2]]
+
+        return await self._call(op)
+
     async def reset(self, key: str) -> None:
         """Forget the failures of ``key``."""
         await self._call(lambda r: r.delete(self.prefix + key))
@@ -181,11 +204,17 @@ class OwnershipGuard:
         *,
         max_failures: int = DEFAULT_MAX_FAILURES,
         lockout_seconds: int = DEFAULT_LOCKOUT_SECONDS,
+        max_failures_per_code: int = DEFAULT_MAX_FAILURES_PER_CODE,
+        max_failures_per_sender: int = DEFAULT_MAX_FAILURES_PER_SENDER,
+        proofs: Optional[ProofStore] = None,
     ) -> None:
         self.backend = backend
         self.store = store or MemoryAttemptStore()
         self.max_failures = max_failures
         self.lockout_seconds = lockout_seconds
+        self.max_failures_per_code = max_failures_per_code
+        self.max_failures_per_sender = max_failures_per_sender
+        self.proofs = proofs or MemoryProofStore()
 
     @classmethod
     def from_env(cls, backend: DossierBackend, env: Optional[Mapping[str, str]] = None) -> "OwnershipGuard":
@@ -196,6 +225,11 @@ class OwnershipGuard:
             make_attempt_store(env),
             max_failures=int(env.get("DOSSIER_PROOF_MAX_FAILURES") or DEFAULT_MAX_FAILURES),
             lockout_seconds=int(env.get("DOSSIER_PROOF_LOCKOUT_SECONDS") or DEFAULT_LOCKOUT_SECONDS),
+            max_failures_per_code=int(env.get("DOSSIER_PROOF_MAX_FAILURES_PER_CODE")
+                                      or DEFAULT_MAX_FAILURES_PER_CODE),
+            max_failures_per_sender=int(env.get("DOSSIER_PROOF_MAX_FAILURES_PER_SENDER")
+                                        or DEFAULT_MAX_FAILURES_PER_SENDER),
+            proofs=make_proof_store(env),
         )
 
     @staticmethod
@@ -203,21 +237,38 @@ class OwnershipGuard:
         # Hashed: the store (possibly a shared Redis) needs no sender ids or dossier codes in clear.
         return hashlib.sha256(f"{sender_id}\x00{code}".encode("utf-8")).hexdigest()[:40]
 
+    def _keys(self, sender_id: str, code: str) -> Dict[str, int]:
+        """Counter key -> its limit: the (sender, code) pair, the code for everyone, the sender for every code."""
+        return {
+            self._key(sender_id, code): self.max_failures,
+            "code:" + self._key("", code): self.max_failures_per_code,
+            "sender:" + self._key(sender_id, ""): self.max_failures_per_sender,
+        }
+
+    async def _locked(self, keys: Dict[str, int]) -> bool:
+        for key, limit in keys.items():
+            if await self.store.failures(key) >= limit:
+                return True
+        return False
+
     async def is_locked(self, sender_id: str, code: str) -> bool:
         """True while ``sender_id`` may not try proofs for ``code``."""
-        key = self._key(sender_id, canonical_code(code))
-        return await self.store.failures(key) >= self.max_failures
+        return await self._locked(self._keys(sender_id, canonical_code(code)))
+
+    async def is_proved(self, sender_id: str, code: str) -> bool:
+        """True while ``sender_id`` holds a valid proof for ``code`` (granted by :meth:`check`)."""
+        return await self.proofs.has(sender_id, canonical_code(code))
 
     async def check(self, sender_id: str, code: str, last4: str) -> ProofResult:
         """Verify ``last4`` (the citizen's text) against the phone on dossier ``code`` for ``sender_id``.
 
-        OK, WRONG, LOCKED (the failure that reaches the limit, and every try while locked) or INVALID (not
-        exactly 4 digits; not counted). Raises BackendUnavailable when the dossier source or the attempt store
-        cannot answer.
+        OK (and the proof granted), WRONG, LOCKED (the failure that reaches a limit, and every try while locked)
+        or INVALID (not exactly 4 digits; not counted). Raises BackendUnavailable when the dossier source, the
+        attempt store or the proof store cannot answer.
         """
         code = canonical_code(code)
-        key = self._key(sender_id, code)
-        if await self.store.failures(key) >= self.max_failures:
+        keys = self._keys(sender_id, code)
+        if await self._locked(keys):
             return ProofResult.LOCKED
         given = extract_last4(last4)
         if given is None:
@@ -225,12 +276,16 @@ class OwnershipGuard:
         dossier = await self.backend.get(code)
         expected = phone_digits(dossier.applicant_phone)[-4:] if dossier else ""
         # Count the attempt before comparing: parallel guesses each get their own number, so no more than
-        # max_failures of them are ever compared, even across instances sharing Redis.
-        count = await self.store.add_failure(key, self.lockout_seconds)
-        if count > self.max_failures:
+        # the limits are ever compared, even across instances sharing Redis.
+        counts = dict(zip(keys, await self.store.add_failures(list(keys), self.lockout_seconds)))
+        if any(counts[key] > limit for key, limit in keys.items()):
             return ProofResult.LOCKED
         # An unknown code or a dossier without a phone fails like a wrong guess: the reply must not reveal it.
         if len(expected) == 4 and hmac.compare_digest(given.encode("ascii"), expected.encode("ascii")):
-            await self.store.reset(key)
+            pair, per_code, _ = keys  # the sender-wide count stays: it limits trying many codes
+            await self.store.reset(pair)
+            await self.store.reset(per_code)
+            await self.proofs.grant(sender_id, code)
             return ProofResult.OK
-        return ProofResult.LOCKED if count >= self.max_failures else ProofResult.WRONG
+        reached = any(counts[key] >= limit for key, limit in keys.items())
+        return ProofResult.LOCKED if reached else ProofResult.WRONG

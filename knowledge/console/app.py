@@ -5,7 +5,6 @@ import datetime as dt
 import hmac
 import os
 import secrets
-import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional
 from urllib.parse import quote
@@ -13,11 +12,12 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
-from actions import db
+from actions import db, rasa_api
 from knowledge.config import Config, load_config
 
 from . import store
 from .content import Repository
+from .lockout import Lockout, client_address, trusted_proxies
 from .publish import Publisher
 
 COOKIE = "console_session"
@@ -35,7 +35,7 @@ REPO = web.AppKey("repo", Repository)
 PUBLISHER = web.AppKey("publisher", Publisher)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SETTINGS = web.AppKey("settings", dict)
-FAILURES = web.AppKey("failures", dict)
+FAILURES = web.AppKey("failures", Lockout)
 
 
 def access(level: str) -> Callable[[Handler], Handler]:
@@ -69,14 +69,30 @@ def render(request: web.Request, name: str, status: int = 200, **context: Any) -
     context.setdefault("csrf", session.get("csrf", ""))
     context.setdefault("flash", FLASH.get(request.query.get("ok", ""), ""))
     context.setdefault("path", request.path)
+    nonce = secrets.token_urlsafe(16)
+    context.setdefault("csp_nonce", nonce)
     html = request.app[TEMPLATES].get_template(name).render(**context)
-    return web.Response(text=html, content_type="text/html", status=status, headers=_SECURITY_HEADERS)
+    # Scripts only from here or carrying this response's nonce: an injected <script> never runs.
+    csp = (f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+           "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    return web.Response(text=html, content_type="text/html", status=status,
+                        headers={**_SECURITY_HEADERS, "Content-Security-Policy": csp})
 
 
 _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# Every other answer (JSON, redirects, errors) may not be framed or run anything either.
+_DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in _SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Content-Security-Policy", _DEFAULT_CSP)
+    if request.app[SETTINGS]["secure_cookies"]:  # served over HTTPS: tell browsers to stay on it
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 FLASH = {
     "saved": "Đã lưu phiên bản mới. Nội dung chỉ đến với người dân sau khi xuất bản.",
@@ -144,8 +160,16 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 def _safe_next(target: str) -> str:
-    """Only same-site paths after signing in (no open redirect)."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    """Only a local path after signing in (no open redirect): "/x?y", never "//host", "/\\t/host", "\\", a scheme."""
+    from urllib.parse import urlsplit
+
+    if not target.startswith("/") or len(target) > 2000 or target[1:2] in ("/", "\\"):
+        return "/"
+    # Browsers drop tabs and newlines and read backslashes as slashes: "/\t/evil.example" is "//evil.example".
+    if "\\" in target or any(ord(ch) < 0x21 or ord(ch) == 0x7f for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/"
 
 
 @access(PUBLIC)
@@ -160,19 +184,24 @@ async def login(request: web.Request) -> web.Response:
         return _login_error(request, "Trang đăng nhập đã cũ. Anh/chị vui lòng thử lại.", username, target, 403)
     if not username or not password:
         return _login_error(request, "Anh/chị vui lòng nhập tên đăng nhập và mật khẩu.", username, target, 400)
-    failures = request.app[FAILURES]
-    who = (username.lower(), request.remote or "")
-    now = time.monotonic()
-    recent = [t for t in failures.get(who, []) if now - t < LOCKOUT_SECONDS]
-    if len(recent) >= MAX_FAILURES:
-        minutes = int((LOCKOUT_SECONDS - (now - recent[0])) // 60) + 1
+    lockout = request.app[FAILURES]
+    address = client_address(request.remote, request.headers.get("X-Forwarded-For"),
+                             request.app[SETTINGS]["trusted_proxies"])
+    who = Lockout.key(username, address)
+    try:
+        wait = await lockout.wait_seconds(who)
+    except Exception:  # Redis unreachable: guesses cannot be counted, so no password is checked (fail closed)
+        return _login_error(request, "Hệ thống đăng nhập đang tạm gián đoạn. Anh/chị vui lòng thử lại sau ít phút.",
+                            username, target, 503)
+    if wait:
+        minutes = wait // 60 + 1
         return _login_error(request, f"Đã nhập sai mật khẩu nhiều lần. Anh/chị vui lòng thử lại sau {minutes} phút "
                                      "hoặc nhờ bộ phận kỹ thuật đặt lại mật khẩu.", username, target, 429)
     user = await db.run_sync(store.authenticate, username, password)
     if user is None:
-        failures[who] = recent + [now]
+        await lockout.failed(who)
         return _login_error(request, "Tên đăng nhập hoặc mật khẩu không đúng.", username, target, 401)
-    failures.pop(who, None)
+    await lockout.reset(who)
     token = await db.run_sync(store.create_session, user)
     resp = web.HTTPFound(target)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="Lax", path="/",
@@ -211,13 +240,17 @@ def create_app(cfg: Optional[Config] = None, *, rasa_url: Optional[str] = None, 
     app[REPO] = Repository(cfg.kb_dir)
     app[PUBLISHER] = Publisher(app[REPO], cfg.index_dir)
     app[TEMPLATES] = _templates()
-    app[FAILURES] = {}  # (name, address) -> times of recent wrong passwords (one process; a restart forgets)
+    # Wrong passwords per (name, client address): in Redis when REDIS_URL is set, else in this process.
+    app[FAILURES] = Lockout(MAX_FAILURES, LOCKOUT_SECONDS, (os.environ.get("REDIS_URL") or "").strip() or None)
+    app.on_response_prepare.append(_security_headers)
     app[SETTINGS] = {
         "rasa_url": rasa_url or os.environ.get("RASA_URL", "http://localhost:5005"),
-        "rasa_token": rasa_token if rasa_token is not None else os.environ.get("RASA_TOKEN"),
-        # Secure cookies need HTTPS; behind a TLS proxy set CONSOLE_SECURE_COOKIES=1.
+        "rasa_token": rasa_token if rasa_token is not None else rasa_api.rasa_token(),
+        # Secure cookies by default (the console is served over HTTPS); only plain-HTTP localhost turns them off
+        # with CONSOLE_SECURE_COOKIES=0 (make run does).
         "secure_cookies": secure_cookies if secure_cookies is not None
-        else os.environ.get("CONSOLE_SECURE_COOKIES", "") == "1",
+        else os.environ.get("CONSOLE_SECURE_COOKIES", "1").strip().lower() not in ("0", "false", "no", "off"),
+        "trusted_proxies": trusted_proxies(),
     }
     app.router.add_get("/login", login_page, name="login")
     app.router.add_post("/login", login)

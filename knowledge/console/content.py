@@ -149,6 +149,24 @@ def vietnamese(message: str) -> str:
     return message
 
 
+def check_key(key: str) -> None:
+    """Keys name files (procedures/<key>.yml): only slugs, never a path (issue 13: ``../../tmp/x`` wrote outside)."""
+    if not isinstance(key, str) or not schema.SLUG.match(key):
+        raise ValueError(f"not a slug: {key!r}")
+
+
+def inside(base: Path, rel: str) -> Path:
+    """``base / rel`` resolved, refused unless it stays inside ``base`` (symlinks and ``..`` included)."""
+    root = Path(base).resolve()
+    target = (root / rel).resolve()
+    if target != root and root not in target.parents:
+        raise ValueError(f"outside the knowledge folder: {rel!r}")
+    return target
+
+
+KEY_RULE = "Mã chỉ gồm chữ thường không dấu, chữ số và dấu gạch dưới, ví dụ: dang_ky_khai_sinh."
+
+
 @dataclass
 class FieldErrors:
     """Validation problems grouped by form field (GENERAL for those that belong to no field)."""
@@ -517,6 +535,7 @@ class Repository:
         offices_changed = False
         for doc, value in drafts.items():
             k, name = doc.split(":", 1)
+            check_key(name)
             if k == "procedure":
                 changes[f"procedures/{name}.yml"] = None if value is None else dump(value)
             else:
@@ -528,6 +547,10 @@ class Repository:
 
     def validate(self, kind: str, key: str, data: Dict[str, Any]) -> FieldErrors:
         """Validate an item exactly like ``python -m knowledge validate`` would once published."""
+        if not isinstance(key, str) or not schema.SLUG.match(key):
+            refused = FieldErrors()
+            refused.add("key" if kind == "procedure" else "id", KEY_RULE)
+            return refused
         baseline = schema.validate(self.kb_dir)
         errors = schema.validate_with(self.kb_dir, self._candidate_changes(f"{kind}:{key}", data))
         if kind == "procedure":
@@ -541,10 +564,12 @@ class Repository:
     def save(self, kind: str, key: str, data: Dict[str, Any], author: str, base: Optional[int],
              action: str = "edit", note: str = "") -> store.Version:
         """Store a validated item as a new version (store.Conflict when ``base`` is not the latest)."""
+        check_key(key)
         return store.add_version(f"{kind}:{key}", dump(data), author, action, base, note=note)
 
     def revert(self, kind: str, key: str, number: int, author: str, base: int) -> store.Version:
         """A new version whose content is version ``number``'s."""
+        check_key(key)
         old = store.get_version(f"{kind}:{key}", number)
         if old is None:
             raise KeyError(number)
@@ -596,7 +621,7 @@ class Repository:
             raise ValueError("\n".join(new))
         written = []
         for rel, text in changes.items():
-            path = self.kb_dir / rel
+            path = inside(self.kb_dir, rel)
             if text is None:
                 path.unlink(missing_ok=True)
             else:

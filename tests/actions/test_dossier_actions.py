@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dossier_actions as da
 from actions.dossiers import backend as backend_mod
+from actions.dossiers import limits
 from actions.dossiers.seed import demo_codes, demo_dossier
 from tests.actions.helpers import make_tracker
 
@@ -24,6 +25,7 @@ async def demo_store(tmp_path, monkeypatch):
     await backend_mod.reset_backend()
     monkeypatch.setattr(da, "_guard", None)
     monkeypatch.setattr(da, "_subscriptions", None)
+    monkeypatch.setattr(limits, "_limiter", None)
     yield
     await backend_mod.reset_backend()
 
@@ -102,8 +104,8 @@ async def test_wrong_proofs_lock_and_never_hint():
     locked = await prove(right)  # even the right answer is refused while locked
     assert locked[0] == {"proof_last4": "locked"}
     assert all(demo_dossier(CODE).applicant_name not in m.get("text", "") for m in locked[1])
-    other_sender = await prove(right, sender="citizen-2")  # the lock is per sender
-    assert other_sender[0] == {"proof_last4": "ok"}
+    other_sender = await prove(right, sender="citizen-2")  # issue 13: the lock is per code, for every sender
+    assert other_sender[0] == {"proof_last4": "locked"}
 
 
 async def test_not_four_digits_asks_again_without_counting():

@@ -32,6 +32,8 @@ pytestmark = pytest.mark.slow
 
 REDIS_DB = 8
 DOSSIER_API_KEY = "faults-key"
+RASA_TOKEN = "faults-rasa-token"        # as deployed: the Rasa API and the action server need their secrets
+ACTION_TOKEN = "faults-action-token"
 # (message, a piece of its answer that no other answer of the list has), checked in this order.
 TALK: Sequence[Tuple[str, str]] = (
     ("chào bạn", "Xin chào"),
@@ -113,6 +115,7 @@ def cluster(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     # As bot/endpoints.cluster.yml, with our Redis and a short lock lifetime so that a lost ticket frees quickly.
     endpoints.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
+        f"  headers:\n    X-Action-Token: {ACTION_TOKEN}\n"
         f"tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: {redis.port}\n  db: {REDIS_DB}\n"
         f"  key_prefix: {prefix}tracker\n"
         f"lock_store:\n  type: cluster.lock_store.AtomicRedisLockStore\n  url: {redis.url}/{REDIS_DB}\n"
@@ -129,6 +132,7 @@ def cluster(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         "MESSENGER_PAGE_TOKEN": PAGE_TOKEN, "MESSENGER_APP_SECRET": FB_SECRET,
         "MESSENGER_VERIFY_TOKEN": "faults-verify", "MESSENGER_GRAPH_BASE": fakes.messenger_url,
         "REDIS_URL": f"{redis.url}/{REDIS_DB}", "CONNECTOR_TURN_RETRY_SECONDS": "60",
+        "RASA_TOKEN": RASA_TOKEN, "ACTION_SERVER_TOKEN": ACTION_TOKEN,
     })
     logs = [open(work / f"{name}.log", "w") for name in ("actions", "rasa0", "rasa1")]
     rasa_ports = [free_port(), free_port()]
@@ -217,7 +221,7 @@ async def ready(url: str) -> Tuple[int, Any]:
 async def user_texts_in_tracker(url: str, user: str) -> List[str]:
     """The user messages of a conversation, as Rasa stored them (Redis)."""
     async with aiohttp.ClientSession() as session:
-        async with session.get(f"{url}/conversations/{user}/tracker") as resp:
+        async with session.get(f"{url}/conversations/{user}/tracker", params={"token": RASA_TOKEN}) as resp:
             tracker = await resp.json()
     return [e.get("text") for e in tracker.get("events", []) if e.get("event") == "user"]
 

@@ -55,6 +55,9 @@ def console_env(tmp_path: Path, kb_copy: Path, monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("APP_DB_PATH", str(tmp_path / "app.sqlite"))
+    # The test clients speak plain HTTP: Secure cookies (the default) would never come back.
+    monkeypatch.setenv("CONSOLE_SECURE_COOKIES", "0")
+    monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setenv("KB_DIR", str(kb_copy))
     monkeypatch.setenv("KB_INDEX_DIR", str(kb_copy / "index"))
     monkeypatch.setenv("KB_RELOAD_CHECK_SECONDS", "0.2")

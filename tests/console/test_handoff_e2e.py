@@ -19,6 +19,9 @@ from .helpers import EDITOR, sign_in
 
 pytestmark = pytest.mark.slow
 SENDER = "citizen-e2e"
+# The REST channel namespaces its senders (connectors/rest.py): this is the conversation id.
+CONVERSATION = "rest:" + SENDER
+TOKEN = "console-e2e-token"  # the Rasa API answers only with it, as in make run
 
 
 def _wait(url: str, proc: subprocess.Popen, seconds: int) -> None:
@@ -43,17 +46,18 @@ def bot(trained_model: Path, console_env, tmp_path: Path) -> Iterator[str]:
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{action_port}/webhook"\n', encoding="utf-8")
     env = rasa_env()
+    env["RASA_TOKEN"] = TOKEN
     env.update({k: str(v) for k, v in (("APP_DB_PATH", tmp_path / "app.sqlite"), ("KB_DIR", console_env["kb"]),
                                         ("KB_INDEX_DIR", console_env["kb"] / "index"))})
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("actions", "rasa")}
     actions = subprocess.Popen([PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
                                cwd=REPO, env=env, stdout=logs["actions"], stderr=subprocess.STDOUT)
-    rasa = subprocess.Popen([PYTHON, "-m", "rasa", "run", "--model", str(trained_model), "--endpoints", str(endpoints),
-                             "--credentials", str(REPO / "bot" / "credentials.yml"), "--port", str(rasa_port),
-                             "--enable-api"], cwd=REPO, env=env, stdout=logs["rasa"], stderr=subprocess.STDOUT)
+    rasa = subprocess.Popen([PYTHON, "-m", "cluster.serve", "--model", str(trained_model), "--endpoints",
+                             str(endpoints), "--credentials", str(REPO / "bot" / "credentials.yml"), "--port",
+                             str(rasa_port)], cwd=REPO, env=env, stdout=logs["rasa"], stderr=subprocess.STDOUT)
     try:
         _wait(f"http://127.0.0.1:{action_port}/health", actions, 120)
-        _wait(f"http://127.0.0.1:{rasa_port}/status", rasa, 300)
+        _wait(f"http://127.0.0.1:{rasa_port}/status?token={TOKEN}", rasa, 300)
         yield f"http://127.0.0.1:{rasa_port}"
     except RuntimeError as exc:
         for f in logs.values():
@@ -84,21 +88,26 @@ async def test_an_officer_answers_a_handed_over_conversation_then_gives_it_back(
 
     replies = await asyncio.to_thread(_say, bot, "/human_handoff")
     assert any("chuyển cuộc trò chuyện cho cán bộ" in r.get("text", "") for r in replies)
-    assert handoffs.list_handoffs()[0]["sender_id"] == SENDER
+    assert handoffs.list_handoffs()[0]["sender_id"] == CONVERSATION
     assert await asyncio.to_thread(_say, bot, "em cần hỏi về hộ khẩu ạ") == []  # paused: the bot stays quiet
 
-    app = create_app(console_env["cfg"], rasa_url=bot, rasa_token=None)
+    app = create_app(console_env["cfg"], rasa_url=bot, rasa_token="wrong")
+    async with TestClient(TestServer(app)) as officer:  # without the right token the console sees nothing
+        await sign_in(officer, EDITOR)
+        html = await (await officer.get(f"/handoffs/{CONVERSATION}")).text()
+        assert "em cần hỏi về hộ khẩu ạ" not in html
+    app = create_app(console_env["cfg"], rasa_url=bot, rasa_token=TOKEN)
     async with TestClient(TestServer(app)) as officer:
         csrf = await sign_in(officer, EDITOR)
-        html = await (await officer.get(f"/handoffs/{SENDER}")).text()
+        html = await (await officer.get(f"/handoffs/{CONVERSATION}")).text()
         assert "em cần hỏi về hộ khẩu ạ" in html and "chuyển cuộc trò chuyện cho cán bộ" in html
-        resp = await officer.post(f"/handoffs/{SENDER}/reply", allow_redirects=False,
+        resp = await officer.post(f"/handoffs/{CONVERSATION}/reply", allow_redirects=False,
                                   data={"_csrf": csrf, "text": "Dạ, em là cán bộ Lan, anh cần hỏi gì ạ?"})
         assert resp.status == 302, await resp.text()
-        html = await (await officer.get(f"/handoffs/{SENDER}")).text()
+        html = await (await officer.get(f"/handoffs/{CONVERSATION}")).text()
         assert "Dạ, em là cán bộ Lan, anh cần hỏi gì ạ?" in html  # in the tracker: sent through the channel
         assert handoffs.list_handoffs()[0]["officer"] == "Nguyễn Thị Lan"
-        resp = await officer.post(f"/handoffs/{SENDER}/close", data={"_csrf": csrf}, allow_redirects=False)
+        resp = await officer.post(f"/handoffs/{CONVERSATION}/close", data={"_csrf": csrf}, allow_redirects=False)
         assert resp.status == 302, await resp.text()
     assert handoffs.list_handoffs() == []
     replies = await asyncio.to_thread(_say, bot, "/greet")

@@ -78,11 +78,12 @@ async def test_wrong_then_lockout_after_three(guard: OwnershipGuard) -> None:
     assert await guard.check("s", CODE, RIGHT) is ProofResult.LOCKED
 
 
-async def test_lockout_is_per_sender_and_per_code(guard: OwnershipGuard) -> None:
+async def test_lockout_is_per_code_for_every_sender(guard: OwnershipGuard) -> None:
     for _ in range(3):
         await guard.check("attacker", CODE, "0000" if RIGHT != "0000" else "1111")
     assert await guard.check("attacker", CODE, RIGHT) is ProofResult.LOCKED
-    assert await guard.check("owner", CODE, RIGHT) is ProofResult.OK
+    # issue 13: a fresh sender id gets no fresh guesses (the owner goes to the one-stop office, or waits)
+    assert await guard.check("owner", CODE, RIGHT) is ProofResult.LOCKED
     assert await guard.check("attacker", OTHER_CODE, OTHER_RIGHT) is ProofResult.OK
 
 
@@ -194,8 +195,8 @@ async def test_redis_store_is_shared_by_two_guards(
         assert await guard_a.check("s", CODE, wrong) is ProofResult.LOCKED
         assert await guard_b.check("s", CODE, RIGHT) is ProofResult.LOCKED
         assert await guard_a.check("s", CODE, RIGHT) is ProofResult.LOCKED
-        # other senders and other codes are unaffected, across instances too
-        assert await guard_b.check("t", CODE, RIGHT) is ProofResult.OK
+        # other senders are locked out of that code too, other codes are unaffected, across instances
+        assert await guard_b.check("t", CODE, RIGHT) is ProofResult.LOCKED
         assert await guard_a.check("s", OTHER_CODE, OTHER_RIGHT) is ProofResult.OK
 
         import redis.asyncio as aioredis

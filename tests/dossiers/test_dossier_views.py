@@ -36,23 +36,29 @@ def test_public_view_never_contains_name_or_phone(d: Dossier) -> None:
     dumped = json.dumps(view, ensure_ascii=False) + render_public_vi(d)
     for secret in _personal_strings(d):
         assert secret not in dumped
-    assert view["code"] == d.code and view["status"] == d.status.value
-    assert view["status_label_vi"] and view["next_step_vi"] and view["procedure_name"]
+    assert view["code"] == d.code and view["status"] == d.status.value and view["status_label_vi"]
     assert view["received_at"] == d.received_at.isoformat() and view["due_at"] == d.due_at.isoformat()
+    # Before the proof: status and dates only (issue 13): no procedure, office, documents, fee.
+    assert set(view) == {"code", "status", "status_label_vi", "received_at", "due_at", "updated_at"}
+    text = render_public_vi(d)
+    assert d.procedure_name not in text and d.office_name not in text
+    assert not any(doc in text for doc in d.missing_documents)
 
 
 def test_private_view_shows_full_name_and_masked_phone() -> None:
     d = DEMO[0]
     view = private_view(d)
     assert view["applicant_name"] == d.applicant_name
-    assert view["applicant_phone_masked"] == d.applicant_phone[:3] + "****" + d.applicant_phone[-3:]
+    # None of the 4 digits the proof asks for is ever shown.
+    assert view["applicant_phone_masked"] == d.applicant_phone[:3] + "*" * (len(d.applicant_phone) - 3)
     assert d.applicant_phone not in json.dumps(view)
-    assert {k: v for k, v in view.items() if not k.startswith("applicant_")} == public_view(d)
+    assert {k: v for k, v in view.items() if k in public_view(d)} == public_view(d)
     text = render_private_vi(d)
-    assert d.applicant_name in text and d.applicant_phone not in text
+    assert d.applicant_name in text and d.applicant_phone not in text and d.applicant_phone[-4:] not in text
+    assert d.procedure_name in text and d.office_name in text
 
 
-def test_public_view_scrubs_personal_data_a_backend_wrote_into_free_text() -> None:
+def test_free_text_is_scrubbed_of_personal_data_a_backend_wrote_into_it() -> None:
     d = dataclasses.replace(
         DEMO[0],
         applicant_name="Nguyễn Văn An",
@@ -61,27 +67,27 @@ def test_public_view_scrubs_personal_data_a_backend_wrote_into_free_text() -> No
         "liên hệ cán bộ Trần Thị B",
         missing_documents=["Bản sao CCCD của Nguyễn Văn An"],
     )
-    view = public_view(d)
-    dumped = json.dumps(view, ensure_ascii=False)
+    view = private_view(d)
+    dumped = json.dumps({k: v for k, v in view.items() if not k.startswith("applicant_")}, ensure_ascii=False)
     assert "Nguyễn Văn An".casefold() not in dumped.casefold()
     assert "0912" not in dumped and "912000045" not in dumped
     assert "Trần Thị B" in view["next_step_vi"]  # other people's (officers') names are not the applicant's
 
 
-def test_public_view_masks_any_mobile_or_id_number_but_keeps_landlines_and_amounts() -> None:
+def test_free_text_masks_any_mobile_or_id_number_but_keeps_landlines_and_amounts() -> None:
     d = dataclasses.replace(
         DEMO[0],
         next_step_vi="Nộp 1.250.000 đồng trước 25/11/2026; hỏi anh Bình 0987 654 321 (CCCD 001203004567) "
         "hoặc tổng đài 024 3825 1234.",
     )
-    text = public_view(d)["next_step_vi"]
+    text = private_view(d)["next_step_vi"]
     assert "0987 654 321" not in text and "001203004567" not in text
     assert "1.250.000 đồng" in text and "25/11/2026" in text and "024 3825 1234" in text
 
 
 def test_mask_phone() -> None:
-    assert mask_phone("0912 000 045") == "091****045"
-    assert mask_phone("+84 912 000 045") == "091****045"
+    assert mask_phone("0912 000 045") == "091*******"
+    assert mask_phone("+84 912 000 045") == "091*******"
     assert mask_phone("") == ""
 
 

@@ -317,10 +317,11 @@ async def test_a_long_answer_is_split_at_sentence_boundaries_and_nothing_is_cut(
     import datetime as dt
 
     from actions.dossiers.backend import DemoDossierBackend
-    from actions.dossiers.model import DossierStatus, render_public_vi
+    from actions.dossiers.model import DossierStatus, render_private_vi
     from actions.dossiers.seed import demo_codes, demo_dossier
 
-    # A dossier with a long officer note, as real supplement requests have: the answer is > 4,000 chars.
+    # A dossier with a long officer note, as real supplement requests have: the answer is > 4,000 chars. It is
+    # shown after the ownership proof (before it, only the status and the dates: issue 13).
     template = demo_dossier(demo_codes(1)[DossierStatus.SUPPLEMENT_REQUIRED.value][0])
     assert template is not None
     code = f"000.00.11.H26-{dt.date.today():%y%m%d}-9{uuid.uuid4().int % 1000:03d}"
@@ -330,15 +331,21 @@ async def test_a_long_answer_is_split_at_sentence_boundaries_and_nothing_is_cut(
                                   missing_documents=["Tờ khai theo mẫu", "Giấy xác nhận nơi cư trú"])
     backend = DemoDossierBackend(work / "dossiers.sqlite")
     await backend.put(dossier)
-    full = render_public_vi(await backend.get(code))
+    full = render_private_vi(await backend.get(code))
     await backend.close()
     assert len(full) > 4000
 
     user = "u" + uuid.uuid4().hex[:10]
     assert await post_zalo(bot, zalo_text(user, f"tra cứu hồ sơ {code}")) == 200
     assert await wait_for(lambda: any("muốn nhận tin nhắn" in t for t in zalo_texts_to(platforms, user)), 90)
-    got = zalo_texts_to(platforms, user)
-    parts = got[:next(i for i, t in enumerate(got) if "muốn nhận tin nhắn" in t)]
+    assert await post_zalo(bot, zalo_text(user, "/dossier_details")) == 200
+    assert await wait_for(lambda: any("vui lòng nhập 4 số cuối" in t for t in zalo_texts_to(platforms, user)), 60)
+    asked = len(zalo_texts_to(platforms, user))
+    last4 = "".join(ch for ch in dossier.applicant_phone if ch.isdigit())[-4:]
+    assert await post_zalo(bot, zalo_text(user, last4)) == 200
+    assert await wait_for(lambda: full[-40:] in "".join(zalo_texts_to(platforms, user)[asked:]), 90), \
+        zalo_texts_to(platforms, user)[asked:]
+    parts = zalo_texts_to(platforms, user)[asked:]
     assert len(parts) >= 3 and all(len(p) <= 2000 for p in parts), [len(p) for p in parts]
     pos = 0
     for i, part in enumerate(parts):

@@ -62,9 +62,10 @@ def start_action_server(port: int, env: Dict[str, str], log: IO[Any]) -> subproc
 
 def start_rasa_server(model: Path, endpoints: Path, credentials: Path, port: int, env: Dict[str, str],
                       log: IO[Any]) -> subprocess.Popen:
-    """``rasa run`` with the HTTP API enabled (trackers are read back through it)."""
-    return subprocess.Popen([PYTHON, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(endpoints),
-                             "--credentials", str(credentials), "--port", str(port), "--enable-api"],
+    """``rasa run`` as deployed (cluster.serve): the HTTP API enabled behind ``env["RASA_TOKEN"]`` (trackers are
+    read back through it with that token), on 127.0.0.1."""
+    return subprocess.Popen([PYTHON, "-m", "cluster.serve", "--model", str(model), "--endpoints", str(endpoints),
+                             "--credentials", str(credentials), "--interface", "127.0.0.1", "--port", str(port)],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 

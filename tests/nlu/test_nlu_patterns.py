@@ -143,8 +143,8 @@ def test_normalizers_reject_embedded_text():
 
 def test_mask_personal_data():
     text = "sđt 0912 345 678, cccd 001203004567, mã LH-7K2Q9M"
-    assert mask_personal_data(text) == "sđt 091****678, cccd 0012********, mã LH-7K2Q9M"
-    assert mask_personal_data("+84 912 345 678") == "091****678"
+    assert mask_personal_data(text) == "sđt 091*******, cccd 0012********, mã LH-7K2Q9M"
+    assert mask_personal_data("+84 912 345 678") == "091*******"
     assert mask_personal_data("") == ""
     assert mask_personal_data(None) is None
     assert mask_personal_data("không có gì") == "không có gì"

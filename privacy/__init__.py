@@ -1,0 +1,1 @@
+"""Personal data: one masking function, masked trackers, retention and erasure (docs/security.md)."""

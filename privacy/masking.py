@@ -1,0 +1,48 @@
+"""The one masking function for personal data in text: phone and ID numbers, wherever text is stored or logged.
+
+Logs (connectors.logsafe), hand-off and unanswered-question records (actions.handoff, actions.unanswered), stored
+conversation trackers (privacy.tracker_store) and the dossier view (actions.dossiers.model) all mask through here,
+so a phone is masked the same way everywhere: only its first 3 digits (the network prefix) are kept. The ownership
+proof asks for the last 4 digits, so no masked phone ever shows one of them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+_DIGIT_RUN = re.compile(r"\d{4,}")
+
+
+def mask_phone(phone: str) -> str:
+    """``0912345678`` -> ``091*******``: the prefix only, never any of the last digits."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if digits.startswith("84") and len(digits) == 11:  # +84 912 345 678 is 0912 345 678
+        digits = "0" + digits[2:]
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 3)
+
+
+def mask_id_number(value: str) -> str:
+    """``001203004567`` -> ``0012********`` (the province and century codes only)."""
+    return value[:4] + "*" * max(len(value) - 4, 0)
+
+
+def mask_text(text: Optional[str], limit: Optional[int] = None) -> Optional[str]:
+    """``text`` with every phone and ID number masked (cut to ``limit`` characters); None and "" unchanged."""
+    if not text or not isinstance(text, str):
+        return text
+    try:
+        from nlu.patterns import mask_personal_data  # lazy: the pattern tables load on first use
+
+        out = mask_personal_data(text)
+    except Exception:  # masking must never fail: hide every run of digits instead
+        out = _DIGIT_RUN.sub(lambda m: "*" * len(m.group()), text)
+    return out[:limit] if limit else out
+
+
+def mask_digits(text: Optional[str]) -> Optional[str]:
+    """Every digit replaced by ``*`` (for answers such as the 4 proof digits, which match no pattern)."""
+    if not text or not isinstance(text, str):
+        return text
+    return "".join("*" if ch.isdigit() else ch for ch in text)
