@@ -28,7 +28,7 @@ MAX_FALLBACKS_BEFORE_HANDOFF = 2
 
 def _mask(text: Optional[str]) -> Optional[str]:
     """Mask phone and ID numbers before anything is stored for staff lists."""
-    from privacy.masking import mask_text
+    from infra.masking import mask_text
 
     return mask_text(text, limit=500)
 

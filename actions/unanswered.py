@@ -17,7 +17,7 @@ _pending: Set["asyncio.Task[None]"] = set()
 
 def mask(text: str) -> str:
     """Mask phone and ID numbers (and cut very long text) before storing."""
-    from privacy.masking import mask_text
+    from infra.masking import mask_text
 
     return mask_text(text, limit=MAX_TEXT) or ""
 

@@ -5,8 +5,8 @@ from typing import Any
 
 
 def mask(value: Any) -> str:
-    """``value`` as a string with phone and ID numbers masked (privacy.masking.mask_text)."""
-    from privacy.masking import mask_text
+    """``value`` as a string with phone and ID numbers masked (infra.masking.mask_text)."""
+    from infra.masking import mask_text
 
     return mask_text(value if isinstance(value, str) else repr(value)) or ""
 

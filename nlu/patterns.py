@@ -219,37 +219,3 @@ def find_pattern_entities(text: str) -> List[PatternEntity]:
         if all(cand.end <= got.start or cand.start >= got.end for got in chosen):
             chosen.append(cand)
     return sorted(chosen, key=lambda e: e.start)
-
-
-def mask_phone(value: str) -> str:
-    """Mask a normalized phone number: ``0912345678`` -> ``091*******`` (privacy.masking, the one rule)."""
-    from privacy.masking import mask_phone as _mask_phone
-
-    return _mask_phone(value)
-
-
-def mask_id_number(value: str) -> str:
-    """Mask a normalized ID number: ``001203004567`` -> ``0012********`` (privacy.masking)."""
-    from privacy.masking import mask_id_number as _mask_id
-
-    return _mask_id(value)
-
-
-def mask_personal_data(text: str) -> str:
-    """Replace phone numbers and ID numbers in ``text`` by masked forms, for logs."""
-    if not isinstance(text, str) or not text:
-        return text
-    out: List[str] = []
-    last = 0
-    for ent in find_pattern_entities(text):
-        if ent.entity == PHONE:
-            masked = mask_phone(ent.normalized)
-        elif ent.entity == ID_NUMBER:
-            masked = mask_id_number(ent.normalized)
-        else:
-            continue
-        out.append(text[last:ent.start])
-        out.append(masked)
-        last = ent.end
-    out.append(text[last:])
-    return "".join(out)

@@ -2,7 +2,7 @@
 
 Rasa saves a conversation at the end of each turn; by then the actions of that turn have read what they needed
 (the booking phone is in its slot, the proof digits were checked and turned into a result). What is written to the
-store is masked: user messages and bot messages with phones and ID numbers masked (privacy.masking), the values of
+store is masked: user messages and bot messages with phones and ID numbers masked (infra.masking), the values of
 phone and ID-number entities masked, and every digit of an answer given while the bot asked for the proof digits
 replaced by ``*``. The tracker object the running turn holds is not changed.
 
@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from privacy.masking import mask_digits, mask_text
+from infra.masking import mask_digits, mask_text
 
 PERSONAL_ENTITIES = {"phone", "id_number"}
 # While one of these slots is asked, the whole answer is a secret (it matches no phone or ID pattern).

@@ -8,7 +8,7 @@ from typing import List, Optional, Sequence
 
 from actions.appointments import store
 from actions.appointments.offices import get_office
-from nlu.patterns import mask_phone
+from infra.masking import mask_phone
 
 
 def format_day(office_id: str, day: dt.date, url: Optional[str] = None) -> List[str]:

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Dict, List, Mapping, Optional
 
+from infra.masking import mask_phone as infra_mask_phone
+from infra.masking import mask_text
+
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 # Circular 01/2018/TT-VPCP art. 19: <unit code>-YYMMDD-XXXX. Unit codes differ between provinces and systems
@@ -224,14 +227,12 @@ def phone_digits(phone: str) -> str:
 
 def mask_phone(phone: str) -> str:
     """Phone with every digit after the prefix hidden (``091*******``): the proof asks for the last 4."""
-    from privacy.masking import mask_phone as _mask_phone
-
-    return _mask_phone(phone_digits(phone))
+    return infra_mask_phone(phone_digits(phone))
 
 
 def _scrub(text: str, d: Dossier) -> str:
     """Remove personal data a backend may have written into free text: the applicant's name and phone,
-    and any other mobile or ID number (masked by nlu.patterns when available)."""
+    and any other mobile or ID number (infra.masking)."""
     if not text:
         return text
     out = unicodedata.normalize("NFC", text)
@@ -244,10 +245,7 @@ def _scrub(text: str, d: Dossier) -> str:
         local = digits[1:] if digits.startswith("0") else digits
         pattern = r"(?:\+?84|0)[\s.\-]?" + r"[\s.\-]?".join(re.escape(c) for c in local)
         out = re.sub(pattern, "***", out)
-    patterns = _patterns()
-    if patterns is not None:
-        out = patterns.mask_personal_data(out)
-    return out
+    return mask_text(out)
 
 
 def public_view(d: Dossier) -> Dict[str, Any]:

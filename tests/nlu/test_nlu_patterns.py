@@ -5,7 +5,6 @@ import pytest
 
 from nlu.patterns import (
     find_pattern_entities,
-    mask_personal_data,
     normalize_booking_code,
     normalize_dossier_code,
     normalize_id_number,
@@ -141,16 +140,6 @@ def test_normalizers_reject_embedded_text():
     assert normalize_phone(" 0912345678 ") == "0912345678"
 
 
-def test_mask_personal_data():
-    text = "sđt 0912 345 678, cccd 001203004567, mã LH-7K2Q9M"
-    assert mask_personal_data(text) == "sđt 091*******, cccd 0012********, mã LH-7K2Q9M"
-    assert mask_personal_data("+84 912 345 678") == "091*******"
-    assert mask_personal_data("") == ""
-    assert mask_personal_data(None) is None
-    assert mask_personal_data("không có gì") == "không có gì"
-
-
 def test_odd_input_never_raises():
     for text in ["😀" * 50, "\x00\x01", "0" * 5000, ("0912345678 " * 500), "+" * 100, "lh" * 200]:
         find_pattern_entities(text)
-        mask_personal_data(text)

@@ -8,7 +8,7 @@ proof asks for the last 4 digits, so no masked phone ever shows one of them.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import List, Optional
 
 _DIGIT_RUN = re.compile(r"\d{4,}")
 
@@ -33,12 +33,30 @@ def mask_text(text: Optional[str], limit: Optional[int] = None) -> Optional[str]
     if not text or not isinstance(text, str):
         return text
     try:
-        from nlu.patterns import mask_personal_data  # lazy: the pattern tables load on first use
-
-        out = mask_personal_data(text)
+        out = _mask_recognised(text)
     except Exception:  # masking must never fail: hide every run of digits instead
         out = _DIGIT_RUN.sub(lambda m: "*" * len(m.group()), text)
     return out[:limit] if limit else out
+
+
+def _mask_recognised(text: str) -> str:
+    """Phones and ID numbers that nlu.patterns recognises in ``text``, masked in place."""
+    from nlu.patterns import ID_NUMBER, PHONE, find_pattern_entities  # lazy: the pattern tables load on first use
+
+    out: List[str] = []
+    last = 0
+    for ent in find_pattern_entities(text):
+        if ent.entity == PHONE:
+            masked = mask_phone(ent.normalized)
+        elif ent.entity == ID_NUMBER:
+            masked = mask_id_number(ent.normalized)
+        else:
+            continue
+        out.append(text[last:ent.start])
+        out.append(masked)
+        last = ent.end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def mask_digits(text: Optional[str]) -> Optional[str]:

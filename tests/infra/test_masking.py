@@ -7,7 +7,7 @@ from connectors.logsafe import mask as log_mask
 from actions.dossiers.model import mask_phone as dossier_mask
 from actions.handoff import _mask as handoff_mask
 from actions.unanswered import mask as unanswered_mask
-from privacy.masking import mask_digits, mask_phone, mask_text
+from infra.masking import mask_digits, mask_phone, mask_text
 
 
 @pytest.mark.parametrize("phone", ["0912345678", "0905320532", "+84 912 345 678", "0912.345.678"])
@@ -29,3 +29,12 @@ def test_every_writer_masks_the_same_way():
 def test_odd_input():
     assert mask_text(None) is None and mask_text("") == "" and mask_digits("mã 0532 nhé") == "mã **** nhé"
     assert mask_phone("12") == "**" and mask_text("x" * 10, limit=3) == "xxx"
+
+
+def test_mask_text_recognises_phones_and_id_numbers_only():
+    text = "sđt 0912 345 678, cccd 001203004567, mã LH-7K2Q9M"
+    assert mask_text(text) == "sđt 091*******, cccd 0012********, mã LH-7K2Q9M"
+    assert mask_text("+84 912 345 678") == "091*******"
+    assert mask_text("không có gì") == "không có gì"
+    for odd in ["😀" * 50, "\x00\x01", "0" * 5000, ("0912345678 " * 500), "+" * 100, "lh" * 200]:
+        assert isinstance(mask_text(odd), str)
