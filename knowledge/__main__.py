@@ -222,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("model", parents=[common], help="prepare the embedding model (offline conversion)")
     p.add_argument("--force", action="store_true", help="convert again even if already prepared")
     p.set_defaults(func=cmd_model)
+
+    from .catalogue.cli import add_parsers
+
+    add_parsers(sub, common)
     return parser
 
 
