@@ -159,6 +159,8 @@ class Embedder:
         self.threads = max(1, int(threads))
         self.batch_size = batch_size
         self._encoders: Dict[str, object] = {}
+        # the last query's vector: the catalogue tier searches the same question right after the curated tier
+        self._last_query: Optional[Tuple[str, np.ndarray]] = None
 
     @classmethod
     def from_config(cls, cfg: Config) -> "Embedder":
@@ -213,8 +215,13 @@ class Embedder:
         return self._encode([self.query_prefix + t for t in texts], self.backend)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """One L2-normalised query vector (dim,)."""
-        return self.embed_queries([text])[0]
+        """One L2-normalised query vector (dim,); the previous question's vector is reused when it is asked again."""
+        last = self._last_query
+        if last is not None and last[0] == text:
+            return last[1]
+        vec = self.embed_queries([text])[0]
+        self._last_query = (text, vec)
+        return vec
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised passage vectors (n, dim)."""

@@ -100,6 +100,53 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_tiers(args: argparse.Namespace, out: TextIO) -> int:
+    """Curated dev files through both tiers: who answered, and whether right, with and without the catalogue."""
+    from ..config import load_config
+    from ..search import Searcher
+    from .evaluate import load_nulls, same_procedure
+    from .store import Catalogue
+    from .tiers import CATALOGUE_KEY_PREFIX, search_tiers
+
+    cfg = load_config(model=getattr(args, "model", None), backend=getattr(args, "backend", None))
+    curated = Searcher(cfg).prepare()
+    catalogue = Catalogue.load(_dir(args))
+    cat = None
+    if catalogue is not None:
+        from .search import CatalogueSearcher
+
+        cat = CatalogueSearcher(catalogue, curated.embedder, faiss_kind=cfg.faiss_kind).prepare()
+    judged = {(it.style, it.q): it.acceptable for it in load_nulls([Path(f) for f in args.files],
+                                                                   Path(args.judgements))}
+    head = (f"{'file':<24}{'n':>5}{'curated right':>15}{'curated wrong':>15}{'cat. right':>12}{'cat. wrong':>12}"
+            f"{'cat. asked':>12}{'declined':>10}{'misleading':>12}")
+    out.write(head + "\n" + "-" * len(head) + "\n")
+    for f in args.files:
+        rows = [json.loads(x) for x in Path(f).read_text(encoding="utf-8").splitlines() if x.strip()]
+        for use_cat in ((False, True) if cat is not None else (False,)):
+            c = {"cr": 0, "cw": 0, "kr": 0, "kw": 0, "ka": 0, "d": 0}
+            for row in rows:
+                q, exp = row.get("q") or row.get("question"), row.get("expected")
+                t = search_tiers(curated, cat if use_cat else None, q)
+                if t.tier == "curated" or (t.tier == "catalogue" and t.curated_key):
+                    c["cr" if t.key == exp else "cw"] += 1
+                elif t.tier == "catalogue" and t.catalogue.ambiguous:
+                    c["ka"] += 1
+                elif t.tier == "catalogue":
+                    ok = not exp and t.catalogue.top.id in judged.get((row.get("kind", ""), q), [])
+                    c["kr" if ok else "kw"] += 1
+                else:
+                    c["d"] += 1
+            n = len(rows)
+            label = Path(f).name + (" +cat" if use_cat else "")
+            out.write(f"{label:<24}{n:>5}{c['cr']:>15}{c['cw']:>15}{c['kr']:>12}{c['kw']:>12}{c['ka']:>12}"
+                      f"{c['d']:>10}{(c['cw'] + c['kw']) / max(n, 1):>12.3f}\n")
+    out.write("curated wrong = answered by the curated tier with another key (or any key when null expected); "
+              "cat. right = a catalogue record judged right (bench/data/catalogue_judgements.jsonl); cat. asked = "
+              "\"which of these?\" buttons; misleading = (curated wrong + cat. wrong) / n\n")
+    return 0
+
+
 def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     """Register the catalogue subcommands on ``sub``."""
     cat = argparse.ArgumentParser(add_help=False)
@@ -124,6 +171,11 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--compare", action="store_true", help="BM25-only, dense-only and hybrid side by side")
     p.add_argument("--failures", type=int, nargs="?", const=60, default=0, help="list up to N failures")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("eval-tiers", parents=[common, cat],
+                       help="curated dev files through curated + catalogue: who answers, right or wrong")
+    p.add_argument("files", nargs="+", help="JSONL files of {q or question, expected}")
+    p.add_argument("--judgements", default="bench/data/catalogue_judgements.jsonl")
+    p.set_defaults(func=cmd_tiers)
     p = sub.add_parser("catalogue-show", parents=[common, cat], help="print one parsed catalogue record")
     p.add_argument("id", help="record id (the national code)")
     p.set_defaults(func=cmd_show)

@@ -11,7 +11,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from .search import CatalogueResult, CatalogueSearcher
 from .store import Catalogue, catalogue_dir
@@ -37,14 +37,23 @@ class TieredResult:
             return "catalogue"
         return "none"
 
+    curated_key: Optional[str] = None             # the curated procedure holding the catalogue record's code
+
     @property
     def key(self) -> Optional[str]:
         """The answering key: a curated key, "cat:<record id>", or None when both declined."""
         if self.tier == "curated":
             return self.curated.results[0].key
         if self.tier == "catalogue":
-            return CATALOGUE_KEY_PREFIX + self.catalogue.top.id
+            return self.curated_key or CATALOGUE_KEY_PREFIX + self.catalogue.top.id
         return None
+
+
+def curated_key_for(code: str, procedures: Dict[str, Any]) -> Optional[str]:
+    """The curated procedure that lists this national code (its guidance then answers instead of the record)."""
+    if not code:
+        return None
+    return next((k for k, p in sorted(procedures.items()) if any(c.get("code") == code for c in p.codes)), None)
 
 
 def catalogue_enabled(env: Optional[dict] = None) -> bool:
@@ -74,4 +83,7 @@ def search_tiers(curated_searcher: Any, catalogue: Optional[CatalogueSearcher], 
     result = curated_searcher.search(query, k=k, mode=mode)
     if not result.declined or catalogue is None or not query.strip():
         return TieredResult(result)
-    return TieredResult(result, catalogue.search(query, k=k, mode=mode or "hybrid"))
+    found = catalogue.search(query, k=k, mode=mode or "hybrid")
+    redirect = curated_key_for(found.top.code, curated_searcher.kb.procedures) \
+        if found.answered and found.top is not None else None
+    return TieredResult(result, found, redirect)
