@@ -52,6 +52,10 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             print("search: give a question or --batch FILE", file=sys.stderr)
             return 2
     searcher = _searcher(cfg).prepare(cfg.mode)
+    if getattr(args, "catalogue", False):
+        from .catalogue.cli import search_with_catalogue
+
+        return search_with_catalogue(searcher, questions, args, out)
     for q in questions:
         result = searcher.search(q, k=args.k, mode=cfg.mode)
         if args.json:
@@ -198,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", metavar="FILE", help="one question per line ('-' = stdin); the model loads once")
     p.add_argument("--mode", choices=MODES, help="hybrid (default), bm25 or dense")
     p.add_argument("-k", type=int, default=5, help="number of results (default 5)")
+    p.add_argument("--catalogue", action="store_true",
+                   help="also the national catalogue tier when the curated guidance declines (import it first)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("validate", parents=[common], help="check the knowledge files; exit 1 on problems")

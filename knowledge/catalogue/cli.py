@@ -147,6 +147,55 @@ def cmd_tiers(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def search_with_catalogue(curated, questions, args: argparse.Namespace, out: TextIO) -> int:
+    """`knowledge search --catalogue`: curated first, the catalogue on decline; JSON or the composed answer."""
+    from ..compose import respond
+    from .answer import compose_record, compose_which
+    from .store import Catalogue
+    from .tiers import search_tiers
+
+    catalogue = Catalogue.load(_dir(args))
+    cat = None
+    if catalogue is None:
+        print(f"search: no catalogue imported in {_dir(args)}; curated guidance only", file=sys.stderr)
+    else:
+        from .search import CatalogueSearcher
+
+        cat = CatalogueSearcher(catalogue, curated.embedder, faiss_kind=curated.cfg.faiss_kind).prepare()
+    for q in questions:
+        t = search_tiers(curated, cat, q, k=args.k)
+        found = t.catalogue
+        if args.json:
+            row = t.curated.to_json(verbose=args.verbose)
+            row["tier"], row["key"] = t.tier, t.key
+            if found is not None:
+                row["catalogue"] = {"declined": found.declined, "ambiguous": found.ambiguous,
+                                    "coverage": round(found.coverage, 3), "reason": found.reason,
+                                    "results": [{"id": h.id, "name": h.name, "score": round(h.score, 3)}
+                                                for h in found.results]}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.flush()
+            continue
+        if t.tier == "catalogue" and t.curated_key:
+            from ..compose import compose
+
+            answer = compose(curated.kb.procedures[t.curated_key], t.curated.aspect)
+        elif t.tier == "catalogue" and found.ambiguous:
+            answer = compose_which(found.candidates(), t.curated.aspect)
+        elif t.tier == "catalogue":
+            answer = compose_record(cat.catalogue.get(found.top.id), t.curated.aspect)
+        else:
+            answer = respond(t.curated, curated.kb.procedures)
+        if len(questions) > 1:
+            out.write(f"? {q}\n")
+        out.write(answer.text + "\n")
+        if answer.followups:
+            out.write("[" + "] [".join(b["title"] for b in answer.followups) + "]\n")
+        if len(questions) > 1:
+            out.write("\n")
+    return 0
+
+
 def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     """Register the catalogue subcommands on ``sub``."""
     cat = argparse.ArgumentParser(add_help=False)

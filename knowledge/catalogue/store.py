@@ -139,6 +139,7 @@ def save(records: List[Record], report: ImportReport, out_dir: Path) -> None:
         with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
             for r in records:
                 gz.write((json.dumps(r.to_dict(), ensure_ascii=False) + "\n").encode("utf-8"))
+        os.chmod(tmp, 0o644)   # mkstemp makes it private; the console and the action server read it
         os.replace(tmp, out_dir / RECORDS_FILE)
     finally:
         if os.path.exists(tmp):
