@@ -129,7 +129,7 @@ class CatalogueDecline:
     min_terms: int = 1             # distinctive words needed at all ("thủ tục gì" alone is not a question)
     body_credit: float = 0.6       # a word found in the record's other text (documents, steps...) counts this much
     min_pairs: float = 0.5         # share of the question's adjacent distinctive word pairs found as pairs
-    min_gap: float = 1.0           # below this lead over the second record, ask which one is meant
+    min_gap: float = 1.25          # below this lead over the second record, ask which one is meant
     rerank: int = 10               # the best-covered of the top fused candidates is chosen
     rerank_weight: float = 2.0     # coverage weight when re-ranking the candidates
 
