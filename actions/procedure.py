@@ -114,7 +114,7 @@ class ActionAnswerProcedure(Action):
         dispatcher.utter_message(
             text="Dạ, trong Cơ sở dữ liệu quốc gia về thủ tục hành chính có mấy thủ tục gần với câu hỏi của "
                  f"anh/chị (chưa được cán bộ kiểm tra lại). Anh/chị đang hỏi về thủ tục nào ạ?\n{lines}",
-            buttons=[{"title": f"{i}. {r.name}"[:20], "payload": payload("ask_procedure", procedure_key=r.key,
+            buttons=[{"title": f"Thủ tục số {i}", "payload": payload("ask_procedure", procedure_key=r.key,
                                                                           aspect=outcome.aspect)}
                      for i, r in enumerate(found.candidates, 1)] + [{"title": "Gặp cán bộ",
                                                                       "payload": "/human_handoff"}])

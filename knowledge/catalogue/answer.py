@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Sequence
 
-from ..compose import ASPECT_TITLES, MAX_CHARS, NATIONAL_PORTAL, Answer, _fit, followup_payload, short_title
+from ..compose import ASPECT_TITLES, MAX_CHARS, NATIONAL_PORTAL, Answer, _fit, followup_payload
 from .parse import Record, Way
 from .search import CatalogueHit
 from .tiers import CATALOGUE_KEY_PREFIX
@@ -171,7 +171,7 @@ def compose_which(hits: Sequence[CatalogueHit], aspect: str, limit: int = MAX_CH
     head = (f"Dạ, trong {SOURCE} có {len(hits)} thủ tục gần với câu hỏi của anh/chị. Anh/chị đang hỏi về thủ tục "
             "nào ạ?")
     tail = "Các thủ tục này chưa được cán bộ kiểm tra lại. Nếu không phải, anh/chị có thể hỏi cán bộ một cửa."
-    buttons = [{"title": short_title(f"{i}. {h.name}"), "payload": followup_payload(CATALOGUE_KEY_PREFIX + h.id,
+    buttons = [{"title": f"Thủ tục số {i}", "payload": followup_payload(CATALOGUE_KEY_PREFIX + h.id,
                                                                                    aspect)}
                for i, h in enumerate(hits, 1)]
     return Answer(text=_fit(head, lines, tail, limit), key=None, aspect=aspect, followups=buttons,

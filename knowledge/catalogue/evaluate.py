@@ -3,16 +3,13 @@ questions that neither tier should answer are answered anyway; the two tiers tog
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from .search import CatalogueSearcher
+from .search import CatalogueSearcher, base_name
 from .tiers import search_tiers
 
-# "(thực hiện tại cấp tỉnh)", "(cấp Trung ương)": the same procedure published once per level
-_LEVEL_SUFFIX = re.compile(r"\s*\((?:thực hiện tại |thực hiện ở )?cấp [^)]*\)\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -89,7 +86,7 @@ def same_procedure(searcher: CatalogueSearcher, got: str, expected: str) -> bool
     a, b = searcher.catalogue.get(got), searcher.catalogue.get(expected)
     if a is None or b is None:
         return False
-    return _LEVEL_SUFFIX.sub("", a.name).lower() == _LEVEL_SUFFIX.sub("", b.name).lower()
+    return base_name(a.name) == base_name(b.name)
 
 
 def _pct(values: Sequence[float], q: float) -> float:

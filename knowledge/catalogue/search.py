@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,6 +55,15 @@ nay do kia ay bang theo truoc phai nhung cac mot sao biet giup viec minh em toi 
 o dau muon hoi nho vao ra len xuong thoi luon gom nhieu bao lau ad admin k ko dc hok j ntn xin
 """.split())
 MODES = ("bm25", "dense", "hybrid")
+
+
+# "(thực hiện tại cấp tỉnh)", "(cấp Trung ương)": the same procedure published once per level
+_LEVEL_SUFFIX = re.compile(r"\s*\((?:thực hiện tại |thực hiện ở )?cấp [^)]*\)\s*$", re.IGNORECASE)
+
+
+def base_name(name: str) -> str:
+    """A record's name without its level suffix, lower-cased: equal for one procedure published per level."""
+    return _LEVEL_SUFFIX.sub("", name).strip().rstrip(".").lower()
 
 
 def record_text(r: Record) -> str:
@@ -117,8 +127,15 @@ class CatalogueResult:
         return not self.declined and not self.ambiguous
 
     def candidates(self, n: int = 3, min_coverage: float = 0.8) -> List[CatalogueHit]:
-        """The records to offer when the question is ambiguous (each covering the question well)."""
-        return [h for h in self.results[:n] if h.coverage >= min_coverage]
+        """The records to offer when the question is ambiguous (each covering the question well; one per procedure
+        published for several levels)."""
+        out: List[CatalogueHit] = []
+        seen: Set[str] = set()
+        for h in self.results:
+            if h.coverage >= min_coverage and base_name(h.name) not in seen:
+                seen.add(base_name(h.name))
+                out.append(h)
+        return out[:n]
 
 
 @dataclass
@@ -290,8 +307,11 @@ class CatalogueSearcher:
                 + ", ".join(missing[:5]) + ")"
         elif pair_cov < self.decline.min_pairs:
             declined, reason = True, "the question's words are in the best record's name, but not together"
-        # names differing by one qualifier ("tổ chức" / "cá nhân") score alike: a small lead means "ask", not "answer"
-        ambiguous = not declined and len(hits) > 1 and hits[0].score - hits[1].score < self.decline.min_gap
+        # names differing by one qualifier ("tổ chức" / "cá nhân") score alike: a small lead means "ask", not "answer";
+        # the same procedure published for another level is not a rival (the answer names the levels)
+        top_base = base_name(hits[0].name)
+        rivals = [h for h in hits[1:] if base_name(h.name) != top_base]
+        ambiguous = not declined and bool(rivals) and hits[0].score - rivals[0].score < self.decline.min_gap
         return CatalogueResult(query, declined, reason, hits, top_cov, missing, ambiguous, mode,
                                (time.perf_counter() - start) * 1000)
 
