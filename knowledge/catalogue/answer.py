@@ -68,7 +68,7 @@ def _general(rec: Record) -> List[str]:
         lines.append(f"Lĩnh vực: {rec.field}.")
     if rec.ways:
         lines.append("Cách nộp, thời hạn và lệ phí:")
-        lines += [_way_line(w, True, True) for w in rec.ways]
+        lines += _ways(rec, True, True)
     if rec.documents:
         lines.append(f"Hồ sơ gồm {len(rec.documents)} loại giấy tờ (chọn \"Giấy tờ cần chuẩn bị\" để xem).")
     return lines
@@ -88,16 +88,26 @@ def _documents(rec: Record) -> List[str]:
     return lines
 
 
+def _ways(rec: Record, with_time: bool, with_fee: bool) -> List[str]:
+    """One line per way; a single line when every way says the same (the portal repeats rows per case)."""
+    lines = list(dict.fromkeys(_way_line(w, with_time, with_fee) for w in rec.ways))
+    tails = {line.split(": ", 1)[1] for line in lines}
+    if len(lines) > 1 and len(tails) == 1:
+        ways = ", ".join(dict.fromkeys(WAY_WORDS.get(w.way, w.way).lower() for w in rec.ways))
+        return [f"- Mọi hình thức ({ways}): {tails.pop()}"]
+    return lines
+
+
 def _fee(rec: Record) -> List[str]:
     if not any(w.fee for w in rec.ways):
         return [_missing("lệ phí", rec)]
-    return [_way_line(w, False, True) for w in rec.ways]
+    return _ways(rec, False, True)
 
 
 def _time(rec: Record) -> List[str]:
     if not any(w.time for w in rec.ways):
         return [_missing("thời hạn giải quyết", rec)]
-    return [_way_line(w, True, False) for w in rec.ways]
+    return _ways(rec, True, False)
 
 
 def _place(rec: Record) -> List[str]:
@@ -109,7 +119,8 @@ def _place(rec: Record) -> List[str]:
     if rec.address:
         lines.append(f"Địa chỉ tiếp nhận: {_cut(rec.address, 300)}")
     if rec.ways:
-        lines.append("Hình thức nộp: " + ", ".join(WAY_WORDS.get(w.way, w.way).lower() for w in rec.ways) + ".")
+        lines.append("Hình thức nộp: " + ", ".join(dict.fromkeys(WAY_WORDS.get(w.way, w.way).lower()
+                                                             for w in rec.ways)) + ".")
     return lines or [_missing("nơi nộp hồ sơ", rec)]
 
 
@@ -119,9 +130,9 @@ def _online(rec: Record) -> List[str]:
     online = [w for w in rec.ways if w.way == "Trực tuyến"]
     if online:
         return ["Theo cơ sở dữ liệu, thủ tục này có thể nộp trực tuyến (Cổng Dịch vụ công quốc gia "
-                f"{NATIONAL_PORTAL})."] + [_way_line(w, True, True) for w in online]
+                f"{NATIONAL_PORTAL})."] + list(dict.fromkeys(_way_line(w, True, True) for w in online))
     return ["Theo cơ sở dữ liệu, thủ tục này chưa có hình thức nộp trực tuyến; các hình thức nộp: "
-            + ", ".join(WAY_WORDS.get(w.way, w.way).lower() for w in rec.ways) + "."]
+            + ", ".join(dict.fromkeys(WAY_WORDS.get(w.way, w.way).lower() for w in rec.ways)) + "."]
 
 
 def _steps(rec: Record) -> List[str]:

@@ -231,13 +231,18 @@ def parse_documents(text: str) -> Tuple[List[Document], str, List[Tuple[str, str
 def _split_template(raw: str) -> Tuple[str, Optional[str]]:
     """(name, template file) when the paper names a form file; (raw, "") without one; (raw, None) when glued.
 
-    The file name follows the paper's text; it is separable only after a delimiter (";", ":", ")", or a full stop
-    before a space or a capital: "...ngày 27/12/2021;Mus08.docx").
+    The file name follows the paper's text. It starts where a lower-case letter is directly followed by a capital
+    (the flattening glued "...liên quanMau 35.docx"; Vietnamese words are always separated by spaces), else after
+    the last delimiter (";", ":", ")", or a full stop before a space or a capital: "...27/12/2021;Mus08.docx").
     """
     ext = _TEMPLATE.search(raw)
     if not ext:
         return raw, ""
     stem_end = ext.start()
+    low = max(0, stem_end - 150)
+    glue = [i for i in range(low + 1, stem_end) if raw[i].isupper() and raw[i - 1].isalpha() and raw[i - 1].islower()]
+    if glue:
+        return raw[:glue[-1]].strip(), raw[glue[-1]:].strip()
     for i in range(stem_end - 1, max(-1, stem_end - 90), -1):
         ch = raw[i]
         nxt = raw[i + 1] if i + 1 < len(raw) else ""
