@@ -39,8 +39,8 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _missing(what: str, rec: Record) -> str:
-    return (f"{SOURCE} chưa ghi rõ {what} của thủ tục này (hoặc hệ thống chưa đọc được). Anh/chị vui lòng xem "
-            f"tại đường dẫn dưới đây hoặc hỏi {rec.agency or 'cơ quan giải quyết'}.")
+    # the closing caution already gives the link and the agency to ask
+    return f"Cơ sở dữ liệu chưa ghi rõ {what} của thủ tục này (hoặc hệ thống chưa đọc được)."
 
 
 def _way_line(w: Way, with_time: bool, with_fee: bool) -> str:
