@@ -118,9 +118,9 @@ async def catalogue_promote(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    """Register the catalogue pages (the id pattern is checked again in the handlers)."""
+    """Register the catalogue pages (ids are checked against ID_RE, length included, in the handlers)."""
     app[CATALOGUE] = {"dir": catalogue_dir(), "stamp": None, "catalogue": None}
     r = app.router
     r.add_get("/catalogue", catalogue_list)
-    r.add_get("/catalogue/{id:[0-9A-Za-z][0-9A-Za-z._-]{0,39}}", catalogue_item)
-    r.add_post("/catalogue/{id:[0-9A-Za-z][0-9A-Za-z._-]{0,39}}/promote", catalogue_promote)
+    r.add_get("/catalogue/{id:[0-9A-Za-z][0-9A-Za-z._-]*}", catalogue_item)
+    r.add_post("/catalogue/{id:[0-9A-Za-z][0-9A-Za-z._-]*}/promote", catalogue_promote)
