@@ -115,6 +115,11 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     """Evaluate retrieval, aspects and declines on a labelled JSONL file."""
     from .evaluate import evaluate, load_items, table
 
+    if getattr(args, "catalogue", False):   # our catalogue questions: {q, expected national code}
+        from .catalogue.cli import cmd_eval as catalogue_eval
+
+        args.nulls, args.judgements = args.nulls or [], "bench/data/catalogue_judgements.jsonl"
+        return catalogue_eval(args, out)
     cfg = _config(args)
     items = load_items(Path(args.file))
     modes = ["bm25", "dense", "hybrid"] if args.compare else [cfg.mode]
@@ -220,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=MODES, help="the mode to evaluate without --compare")
     p.add_argument("--failures", type=int, nargs="?", const=50, default=0, help="list up to N failures")
     p.add_argument("--json", action="store_true", help="metrics as JSON")
+    p.add_argument("--catalogue", action="store_true",
+                   help="FILE holds catalogue questions (expected = national code): score the catalogue tier")
+    p.add_argument("--nulls", nargs="*", default=[], help="with --catalogue: files whose null questions it must "
+                                                          "not answer")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("stats", parents=[common], help="counts of procedures, chunks and unconfirmed facts")
