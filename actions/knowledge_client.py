@@ -115,10 +115,11 @@ def catalogue() -> Any:
 
 
 def reload() -> None:
-    """Forget the searcher so the next question loads the newly published index."""
-    global _searcher, _stamp
+    """Forget the searcher (and the catalogue tier) so the next question loads the newly published index."""
+    global _searcher, _stamp, _catalogue
     _searcher = None
     _stamp = None
+    _catalogue = None
 
 
 def install(ready: Any) -> None:
@@ -126,6 +127,7 @@ def install(ready: Any) -> None:
     global _searcher, _stamp
     _stamp = _index_stamp(ready.cfg.index_dir)
     _searcher = ready
+    _load_catalogue(ready)
 
 
 def _check_interval() -> float:
