@@ -4,7 +4,8 @@ Run from the repository root: `.venv/bin/python bench/catalogue_bench.py [--file
 (also `bench/knowledge_bench.py --catalogue`). It imports the national file into bench/out/catalogue (not
 committed) unless it is already there and current, builds the index (progress on stderr; only changed records are
 embedded), then measures on our own catalogue questions and the curated procedures' example questions:
-- p50/p95 of one search, query embedding included: the curated search alone (baseline), the two tiers as the bot runs them (curated search, then the
+- p50/p95 of one search, query embedding included: the curated search alone (baseline), the two tiers as the bot
+  runs them (curated search, then the
   catalogue when the curated tier declines; the catalogue reuses the query vector), the catalogue alone (hybrid),
   and the catalogue BM25-only;
 - index size on disk, resident memory added by loading the catalogue tier;

@@ -229,17 +229,22 @@ class Embedder:
 
 
 def embed_in_batches(embedder: Embedder, texts: List[str], batch: int = 64, label: str = "embedding") -> np.ndarray:
-    """Embed passages in batches, reporting progress on stderr for long runs."""
+    """Embed passages in batches, reporting progress (count, share, time left) on stderr for long runs."""
     import sys
+    import time
 
     out: List[np.ndarray] = []
     total = len(texts)
     show = total > batch
+    began = time.monotonic()
     for start in range(0, total, batch):
         out.append(embedder.embed_passages(texts[start:start + batch]))
         if show:
             done = min(start + batch, total)
-            print(f"\r{label}: {done}/{total} chunks", end="" if done < total else "\n", file=sys.stderr, flush=True)
+            spent = time.monotonic() - began
+            left = spent / done * (total - done)
+            print(f"\r{label}: {done}/{total} chunks ({100 * done // total}%, {spent:.0f} s, about {left:.0f} s left) ",
+                  end="" if done < total else "\n", file=sys.stderr, flush=True)
     if not out:
         return np.zeros((0, embedder.dimension), dtype=np.float32)
     return np.vstack(out)

@@ -40,7 +40,9 @@ _NUM = r"\d+(?:[.,]\d+)?"
 # name inside a description ("Trực tiếp: nộp tại ...") is not followed by a time and does not start a row.
 _ROW = re.compile(r"(?P<way>" + "|".join(WAY_NAMES) + r")(?P<time>(?P<num>" + _NUM + r")(?: (?P<unit>"
                   + "|".join(UNITS) + r"))?|" + NO_INFO + r")")
-_FEE = re.compile(r"^(?P<fee>Miễn phí|" + NO_INFO + r"|(?:(?:Lệ phí|Phí)\s*:\s*)?(?:\d{1,3}(?:[.,]\d{3})+|" + _NUM + r")\s*(?:Việt Nam Đồng|VNĐ|VND|đồng|Đồng|USD|Euro|EUR))")
+_AMOUNT = r"(?:\d{1,3}(?:[.,]\d{3})+|" + _NUM + r")"
+_CURRENCY = r"(?:Việt Nam Đồng|VNĐ|VND|đồng|Đồng|USD|Euro|EUR)"
+_FEE = re.compile(r"^(?P<fee>Miễn phí|" + NO_INFO + r"|(?:(?:Lệ phí|Phí)\s*:\s*)?" + _AMOUNT + r"\s*" + _CURRENCY + ")")
 _COUNT = re.compile(r"(?:\d+ bản (?:chính|sao|chụp))(?:\s*,\s*\d+ bản (?:chính|sao|chụp))*")
 _TEMPLATE = re.compile(r"\.(?:docx?|pdf|xlsx?|rar|zip|odt)$", re.IGNORECASE)
 _RAW_CODE = re.compile(r"Mã thủ tục\s*([0-9][0-9.]*)\s*Số quyết định")
