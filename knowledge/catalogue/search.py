@@ -54,6 +54,8 @@ co la va cua cho gi nao duoc khong thi ma hay hoac de tu den tai trong ngoai khi
 nay do kia ay bang theo truoc phai nhung cac mot sao biet giup viec minh em toi anh chi ai voi vay nhe a oi
 o dau muon hoi nho vao ra len xuong thoi luon gom nhieu bao lau ad admin k ko dc hok j ntn xin
 """.split())
+_CODE_IN_TEXT = re.compile(r"(?<![\d.])(\d\.\d{6})(?![\d])")
+
 # Everyday words that often only frame the situation ("bị mất", "cho cháu", "ở lâu hơn"): they count a third.
 SOFT: FrozenSet[str] = frozenset("mat cho chau con bo me ong ba vo chong nha hon lau khac moi cu".split())
 MODES = ("bm25", "dense", "hybrid")
@@ -166,6 +168,9 @@ class CatalogueSearcher:
         self.weights = (lexical, dense)
         self.ids: List[str] = list(catalogue.records)
         self.records: List[Record] = [catalogue.records[i] for i in self.ids]
+        self._by_code: Dict[str, int] = {}
+        for pos, r in enumerate(self.records):
+            self._by_code.setdefault(r.code, pos)
         self._bm25: Optional[BM25] = None
         self._dense: Optional[DenseIndex] = None
         self._terms: Optional[List[Tuple[Set[str], Set[str], Set[str]]]] = None
@@ -278,6 +283,11 @@ class CatalogueSearcher:
         start = time.perf_counter()
         if not self.records or not query.strip():
             return CatalogueResult(query, True, "empty catalogue or question", mode=mode)
+        for code in _CODE_IN_TEXT.findall(query):   # "thủ tục 1.014236": the national code names the record
+            if code in self._by_code:
+                r = self.records[self._by_code[code]]
+                return CatalogueResult(query, False, "", [CatalogueHit(r.id, r.code, r.name, 99.0, 1.0)], 1.0,
+                                       mode=mode, millis=(time.perf_counter() - start) * 1000)
         lex = self.bm25.scores(query).astype(np.float64) if mode != "dense" else None
         dense = self._dense_scores(query) if mode != "bm25" else None
         if mode == "bm25":

@@ -49,6 +49,12 @@ def test_questions_outside_the_catalogue_are_declined(cat, question):
     assert result.declined, (question, result.top, result.coverage)
 
 
+def test_a_national_code_in_the_question_names_the_record(cat):
+    result = cat.search("cho hỏi thủ tục mã 1.900013 nộp ở đâu")
+    assert result.answered and result.top.id == "1.900013"
+    assert cat.search("thủ tục mã 1.999999 là gì").declined   # an unknown code is not a match
+
+
 def test_close_records_ask_which(cat):
     result = cat.search("cấp giấy phép tổ chức lễ hội truyền thống")
     assert not result.declined and result.ambiguous   # two records with nearly the same name
