@@ -42,7 +42,7 @@ async def cat_viewer(cat_app) -> AsyncIterator[TestClient]:
 
 async def test_list_search_and_problem_filter(cat_editor):
     page = await (await cat_editor.get("/catalogue")).text()
-    assert "Cơ sở dữ liệu quốc gia (14)" in page and "1.900013" in page
+    assert "Cơ sở dữ liệu quốc gia (15)" in page and "1.900013" in page
     found = await (await cat_editor.get("/catalogue", params={"q": "khai thac cat soi"})).text()
     assert "1.900013" in found and "1.900002" not in found
     flagged = await (await cat_editor.get("/catalogue", params={"problems": "1"})).text()

@@ -25,12 +25,12 @@ def imported():
 
 def test_summary_counts_every_kind_of_problem(imported):
     records, report = imported
-    assert report.lines == 16 and report.records == 14 and report.skipped == 2
-    assert report.parsed_fully == 4
+    assert report.lines == 17 and report.records == 15 and report.skipped == 2
+    assert report.parsed_fully == 5
     for kind in (W_NOT_JSON, W_MISSING, W_DUPLICATE, W_TIME_NO_UNIT, W_CODE_MISMATCH, W_BAD_CODE,
                  W_FEE_NO_AMOUNT, W_TEMPLATE_GLUED, W_DOCS_UNPARSED, W_WAYS_UNPARSED):
         assert report.problems.get(kind), kind
-    assert "14 record(s) stored, 4 parsed fully, 10 with problems, 2 line(s) skipped" in report.summary()
+    assert "15 record(s) stored, 5 parsed fully, 10 with problems, 2 line(s) skipped" in report.summary()
 
 
 def test_flattened_ways_table_is_split_into_rows(imported):
@@ -104,16 +104,16 @@ def test_store_round_trip_and_gzip_input(tmp_path, imported):
     with open(FIXTURE, "rb") as src, gzip.open(gz, "wb") as dst:
         shutil.copyfileobj(src, dst)
     records, report = import_records(gz)
-    assert report.records == 14
+    assert report.records == 15
     save(records, report, tmp_path / "cat")
     loaded = Catalogue.load(tmp_path / "cat")
-    assert len(loaded) == 14 and loaded.get("1.900002").to_dict() == imported[0]["1.900002"].to_dict()
-    assert loaded.version == report.version and loaded.report()["parsed_fully"] == 4
+    assert len(loaded) == 15 and loaded.get("1.900002").to_dict() == imported[0]["1.900002"].to_dict()
+    assert loaded.version == report.version and loaded.report()["parsed_fully"] == 5
     assert Catalogue.load(tmp_path / "nothing") is None
 
 
 def test_cli_import_prints_the_summary(tmp_path, capsys):
     assert main(["import-catalogue", str(FIXTURE), "--no-index", "--catalogue-dir", str(tmp_path / "c")]) == 0
     out = capsys.readouterr().out
-    assert "14 record(s) stored" in out and "fee_without_amount" in out and "code_mismatch" in out
+    assert "15 record(s) stored" in out and "fee_without_amount" in out and "code_mismatch" in out
     assert main(["import-catalogue", str(tmp_path / "absent.jsonl"), "--catalogue-dir", str(tmp_path)]) == 2
