@@ -14,7 +14,10 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup lock model kb run run-cluster chat console test eval-nlu eval-kb bench clean
+CATALOGUE_FILE ?= ../shared/data/national-procedures/procedures.jsonl.gz
+DEV         := ../shared/eval/dev
+
+.PHONY: help setup lock model kb catalogue run run-cluster chat console test eval-nlu eval-kb eval-catalogue bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -36,6 +39,10 @@ lock:  ## re-resolve the stack in a scratch venv and rewrite requirements.lock
 kb: setup  ## validate the knowledge base and (re)build its search index incrementally
 	$(PY) -m knowledge validate
 	$(PY) -m knowledge build
+
+catalogue: setup  ## import the national catalogue (CATALOGUE_FILE, default ../shared/...) and build its index; optional
+	@if [ -f "$(CATALOGUE_FILE)" ]; then $(PY) -m knowledge import-catalogue "$(CATALOGUE_FILE)"; \
+	else echo "no national file at $(CATALOGUE_FILE): the bot answers from curated guidance only"; fi
 
 model: setup  ## train the Rasa model if it is missing or stale (Rasa fingerprints config, domain and data)
 	$(RASA) train --config config.yml --domain bot/domain --data bot/data --out $(MODEL_DIR) --quiet
@@ -61,9 +68,14 @@ eval-nlu: setup  ## train and evaluate our NLU pipeline vs Rasa's default pipeli
 eval-kb: kb  ## evaluate retrieval (BM25-only, dense-only, hybrid) on the dev set
 	$(PY) -m knowledge eval ../shared/eval/dev/retrieval.jsonl --compare
 
-bench: setup  ## latency benchmarks (NLU parse, knowledge search)
+eval-catalogue: kb  ## catalogue tier: our catalogue questions (3 modes), and the dev sets through both tiers
+	$(PY) -m knowledge catalogue-eval --compare --nulls $(DEV)/retrieval.jsonl $(DEV)/catalogue_edge.jsonl
+	$(PY) -m knowledge eval-tiers $(DEV)/retrieval.jsonl $(DEV)/catalogue_edge.jsonl
+
+bench: setup  ## latency benchmarks (NLU parse, knowledge search; the catalogue when ../shared is there)
 	$(PY) bench/nlu_latency.py
 	$(PY) bench/knowledge_bench.py
+	@if [ -f "$(CATALOGUE_FILE)" ]; then $(PY) bench/catalogue_bench.py --file "$(CATALOGUE_FILE)"; fi
 
-clean:  ## remove trained models and built indexes (keeps .venv)
+clean:  ## remove trained models and built indexes (keeps .venv and the imported catalogue in var/)
 	rm -rf $(MODEL_DIR) knowledge/index results

@@ -24,6 +24,7 @@ PLAUSIBLE_RATIO = 0.6
 DEFAULT_RELOAD_CHECK_SECONDS = 3.0
 
 _searcher: Any = None
+_catalogue: Any = None                         # the national catalogue tier (None when not imported or switched off)
 _stamp: Optional[Tuple[int, int]] = None      # (mtime_ns, size) of the index's meta.json the searcher was loaded with
 _next_check = 0.0
 _reloading: Optional[threading.Thread] = None
@@ -47,6 +48,16 @@ class Result:
 
 
 @dataclass
+class CatalogueOutcome:
+    """The catalogue tier's answer when the curated tier declined: one record, or candidates to choose from."""
+
+    key: str                                   # "cat:<record id>"
+    name: str
+    ambiguous: bool = False
+    candidates: List[Result] = field(default_factory=list)
+
+
+@dataclass
 class SearchOutcome:
     """What the action needs from a search."""
 
@@ -55,6 +66,7 @@ class SearchOutcome:
     results: List[Result] = field(default_factory=list)
     mentions_procedure: bool = False
     ambiguous: bool = False
+    catalogue: Optional[CatalogueOutcome] = None   # set only when the curated tier declined
 
 
 @dataclass
@@ -78,16 +90,36 @@ def searcher() -> Any:
             _stamp = stamp if stamp is not None else _index_stamp(fresh.cfg.index_dir)
         except Exception as exc:
             raise SearchUnavailable(str(exc)) from exc
+        _load_catalogue(_searcher)
     else:
         _maybe_reload(_searcher)
     return _searcher
 
 
+def _load_catalogue(curated: Any) -> None:
+    """Load the catalogue tier beside the curated searcher (sharing its model); without one, curated only."""
+    global _catalogue
+    from knowledge.catalogue.tiers import load_catalogue_searcher
+
+    try:
+        _catalogue = load_catalogue_searcher(curated.embedder, faiss_kind=curated.cfg.faiss_kind)
+    except Exception:
+        log.exception("could not load the national catalogue tier; answering from curated guidance only")
+        _catalogue = None
+
+
+def catalogue() -> Any:
+    """The catalogue tier's searcher, or None."""
+    searcher()
+    return _catalogue
+
+
 def reload() -> None:
-    """Forget the searcher so the next question loads the newly published index."""
-    global _searcher, _stamp
+    """Forget the searcher (and the catalogue tier) so the next question loads the newly published index."""
+    global _searcher, _stamp, _catalogue
     _searcher = None
     _stamp = None
+    _catalogue = None
 
 
 def install(ready: Any) -> None:
@@ -95,6 +127,7 @@ def install(ready: Any) -> None:
     global _searcher, _stamp
     _stamp = _index_stamp(ready.cfg.index_dir)
     _searcher = ready
+    _load_catalogue(ready)
 
 
 def _check_interval() -> float:
@@ -168,9 +201,29 @@ def _search_sync(text: str) -> SearchOutcome:
     results = [Result(h.key, h.name, float(h.score),
                       plausible=i < 3 and h.score >= PLAUSIBLE_SCORE and h.score >= PLAUSIBLE_RATIO * best)
                for i, h in enumerate(result.results)]
-    return SearchOutcome(declined=result.declined, aspect=result.aspect, results=results,
-                         mentions_procedure=mentions,
-                         ambiguous=not result.declined and not mentions and margin < AMBIGUOUS_MARGIN)
+    outcome = SearchOutcome(declined=result.declined, aspect=result.aspect, results=results,
+                            mentions_procedure=mentions,
+                            ambiguous=not result.declined and not mentions and margin < AMBIGUOUS_MARGIN)
+    if result.declined and _catalogue is not None:   # curated guidance always wins: the catalogue only after it
+        outcome.catalogue = _catalogue_outcome(_catalogue.search(text))
+    return outcome
+
+
+def _catalogue_outcome(found: Any) -> Optional[CatalogueOutcome]:
+    """The catalogue's answer, or None when it declines too."""
+    from knowledge.catalogue.tiers import CATALOGUE_KEY_PREFIX
+
+    from knowledge.catalogue.tiers import curated_key_for
+
+    if found.declined or found.top is None:
+        return None
+    curated = curated_key_for(found.top.code, searcher().kb.procedures) if found.answered else None
+    if curated is not None:   # the record is one of ours: answer with the curated guidance
+        return CatalogueOutcome(key=curated, name=searcher().kb.procedures[curated].name)
+    candidates = [Result(CATALOGUE_KEY_PREFIX + h.id, h.name, float(h.score), plausible=True)
+                  for h in found.candidates()] if found.ambiguous else []
+    return CatalogueOutcome(key=CATALOGUE_KEY_PREFIX + found.top.id, name=found.top.name,
+                            ambiguous=found.ambiguous and len(candidates) > 1, candidates=candidates)
 
 
 async def search(text: str) -> SearchOutcome:
@@ -185,8 +238,24 @@ async def search(text: str) -> SearchOutcome:
         raise SearchUnavailable(str(exc)) from exc
 
 
+def _catalogue_record(key: str) -> Any:
+    from knowledge.catalogue.tiers import CATALOGUE_KEY_PREFIX
+
+    cat = catalogue()
+    return cat.catalogue.get(key[len(CATALOGUE_KEY_PREFIX):]) if cat is not None else None
+
+
+def is_catalogue_key(key: Optional[str]) -> bool:
+    """True for the key of a national catalogue entry ("cat:<record id>")."""
+    from knowledge.catalogue.tiers import CATALOGUE_KEY_PREFIX
+
+    return bool(key) and str(key).startswith(CATALOGUE_KEY_PREFIX)
+
+
 def has_procedure(key: str) -> bool:
-    """True when the knowledge base holds ``key``."""
+    """True when the knowledge base (or the catalogue, for "cat:" keys) holds ``key``."""
+    if is_catalogue_key(key):
+        return _catalogue_record(key) is not None
     return key in searcher().kb.procedures
 
 
@@ -194,7 +263,12 @@ def compose(key: str, aspect: str) -> ComposedAnswer:
     """The composed answer for (procedure, aspect), with the other aspects as follow-ups."""
     from knowledge.compose import compose as compose_answer
 
-    answer = compose_answer(searcher().kb.procedures[key], aspect)
+    if is_catalogue_key(key):
+        from knowledge.catalogue.answer import compose_record
+
+        answer = compose_record(_catalogue_record(key), aspect)
+    else:
+        answer = compose_answer(searcher().kb.procedures[key], aspect)
     follow_ups = [{"title": f["title"], "aspect": _aspect_of(f)} for f in answer.followups]
     return ComposedAnswer(text=answer.text, follow_ups=follow_ups)
 

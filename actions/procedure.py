@@ -85,6 +85,8 @@ class ActionAnswerProcedure(Action):
         names_procedure = bool(_entity_values(tracker, "procedure")) or outcome.mentions_procedure
         if current and is_follow_up(text, names_procedure):
             return self._answer(dispatcher, current, outcome.aspect)
+        if outcome.declined and outcome.catalogue is not None:   # the national catalogue, after curated guidance
+            return self._catalogue(dispatcher, tracker, text, outcome)
         if outcome.declined:
             return self._decline(dispatcher, tracker, text, outcome)
         if outcome.ambiguous and not names_procedure:
@@ -95,9 +97,28 @@ class ActionAnswerProcedure(Action):
         answer = kc.compose(key, aspect)
         buttons = [{"title": o["title"], "payload": payload("ask_procedure", procedure_key=key, aspect=o["aspect"])}
                    for o in answer.follow_ups]
-        buttons.append({"title": "Đặt lịch nộp hồ sơ", "payload": payload("book_appointment", procedure_key=key)})
+        if not kc.is_catalogue_key(key):   # our offices take appointments for curated procedures only
+            buttons.append({"title": "Đặt lịch nộp hồ sơ", "payload": payload("book_appointment", procedure_key=key)})
         dispatcher.utter_message(text=answer.text, buttons=buttons)
         return [SlotSet("procedure_key", key), SlotSet("aspect", aspect), SlotSet("fallback_count", 0.0)]
+
+    def _catalogue(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
+                   outcome: "kc.SearchOutcome") -> List[EventType]:
+        """Answer from the national catalogue (unreviewed), or ask which of its close records is meant."""
+        found = outcome.catalogue
+        # officers see what the curated guidance lacks (and may promote the entry to curated guidance)
+        unanswered.record_later(tracker.sender_id, text, "catalogue")
+        if not found.ambiguous:
+            return self._answer(dispatcher, found.key, outcome.aspect)
+        lines = "\n".join(f"{i}. {r.name}" for i, r in enumerate(found.candidates, 1))
+        dispatcher.utter_message(
+            text="Dạ, trong Cơ sở dữ liệu quốc gia về thủ tục hành chính có mấy thủ tục gần với câu hỏi của "
+                 f"anh/chị (chưa được cán bộ kiểm tra lại). Anh/chị đang hỏi về thủ tục nào ạ?\n{lines}",
+            buttons=[{"title": f"Thủ tục số {i}", "payload": payload("ask_procedure", procedure_key=r.key,
+                                                                          aspect=outcome.aspect)}
+                     for i, r in enumerate(found.candidates, 1)] + [{"title": "Gặp cán bộ",
+                                                                      "payload": "/human_handoff"}])
+        return [SlotSet("fallback_count", 0.0)]
 
     def _clarify(self, dispatcher: CollectingDispatcher, outcome: "kc.SearchOutcome") -> List[EventType]:
         candidates = outcome.results[:4]

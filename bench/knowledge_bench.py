@@ -190,9 +190,16 @@ def main() -> int:
     parser.add_argument("--backends", default="onnx,onnx-int8,torch",
                         help="embedding backends to compare, comma-separated (default onnx,onnx-int8,torch)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    parser.add_argument("--catalogue", action="store_true",
+                        help="only the national catalogue figures (bench/catalogue_bench.py: 2,642 real records)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.catalogue:
+        from bench import catalogue_bench
+
+        sys.argv = [sys.argv[0]] + (["--json"] if args.json else [])
+        return catalogue_bench.main()
     if args.worker:
         print(json.dumps(worker(args.worker, args.data, [5, 100])))
         return 0

@@ -52,6 +52,10 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             print("search: give a question or --batch FILE", file=sys.stderr)
             return 2
     searcher = _searcher(cfg).prepare(cfg.mode)
+    if getattr(args, "catalogue", False):
+        from .catalogue.cli import search_with_catalogue
+
+        return search_with_catalogue(searcher, questions, args, out)
     for q in questions:
         result = searcher.search(q, k=args.k, mode=cfg.mode)
         if args.json:
@@ -111,6 +115,11 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     """Evaluate retrieval, aspects and declines on a labelled JSONL file."""
     from .evaluate import evaluate, load_items, table
 
+    if getattr(args, "catalogue", False):   # our catalogue questions: {q, expected national code}
+        from .catalogue.cli import cmd_eval as catalogue_eval
+
+        args.nulls, args.judgements = args.nulls or [], "bench/data/catalogue_judgements.jsonl"
+        return catalogue_eval(args, out)
     cfg = _config(args)
     items = load_items(Path(args.file))
     modes = ["bm25", "dense", "hybrid"] if args.compare else [cfg.mode]
@@ -199,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", metavar="FILE", help="one question per line ('-' = stdin); the model loads once")
     p.add_argument("--mode", choices=MODES, help="hybrid (default), bm25 or dense")
     p.add_argument("-k", type=int, default=5, help="number of results (default 5)")
+    p.add_argument("--catalogue", action="store_true",
+                   help="also the national catalogue tier when the curated guidance declines (import it first)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("validate", parents=[common], help="check the knowledge files; exit 1 on problems")
@@ -215,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=MODES, help="the mode to evaluate without --compare")
     p.add_argument("--failures", type=int, nargs="?", const=50, default=0, help="list up to N failures")
     p.add_argument("--json", action="store_true", help="metrics as JSON")
+    p.add_argument("--catalogue", action="store_true",
+                   help="FILE holds catalogue questions (expected = national code): score the catalogue tier")
+    p.add_argument("--nulls", nargs="*", default=[], help="with --catalogue: files whose null questions it must "
+                                                          "not answer")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("stats", parents=[common], help="counts of procedures, chunks and unconfirmed facts")
@@ -223,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("model", parents=[common], help="prepare the embedding model (offline conversion)")
     p.add_argument("--force", action="store_true", help="convert again even if already prepared")
     p.set_defaults(func=cmd_model)
+
+    from .catalogue.cli import add_parsers
+
+    add_parsers(sub, common)
     return parser
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -68,6 +69,8 @@ class Embedder:
         self.threads = max(1, int(threads))
         self.batch_size = batch_size
         self._encoders: Dict[str, object] = {}
+        # the last query's vector: the catalogue tier searches the same question right after the curated tier
+        self._last_query: Optional[Tuple[str, np.ndarray]] = None
 
     @classmethod
     def from_config(cls, cfg: Config) -> "Embedder":
@@ -122,8 +125,13 @@ class Embedder:
         return self._encode([self.query_prefix + t for t in texts], self.backend)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """One L2-normalised query vector (dim,)."""
-        return self.embed_queries([text])[0]
+        """One L2-normalised query vector (dim,); the previous question's vector is reused when it is asked again."""
+        last = self._last_query
+        if last is not None and last[0] == text:
+            return last[1]
+        vec = self.embed_queries([text])[0]
+        self._last_query = (text, vec)
+        return vec
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised passage vectors (n, dim)."""
@@ -131,15 +139,19 @@ class Embedder:
 
 
 def embed_in_batches(embedder: Embedder, texts: List[str], batch: int = 64, label: str = "embedding") -> np.ndarray:
-    """Embed passages in batches, reporting progress on stderr for long runs."""
+    """Embed passages in batches, reporting progress (count, share, time left) on stderr for long runs."""
     out: List[np.ndarray] = []
     total = len(texts)
     show = total > batch
+    began = time.monotonic()
     for start in range(0, total, batch):
         out.append(embedder.embed_passages(texts[start:start + batch]))
         if show:
             done = min(start + batch, total)
-            print(f"\r{label}: {done}/{total} chunks", end="" if done < total else "\n", file=sys.stderr, flush=True)
+            spent = time.monotonic() - began
+            left = spent / done * (total - done)
+            print(f"\r{label}: {done}/{total} chunks ({100 * done // total}%, {spent:.0f} s, about {left:.0f} s left) ",
+                  end="" if done < total else "\n", file=sys.stderr, flush=True)
     if not out:
         return np.zeros((0, embedder.dimension), dtype=np.float32)
     return np.vstack(out)

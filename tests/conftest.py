@@ -17,6 +17,19 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_imported_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never pick up a national catalogue imported on this machine (var/catalogue): the catalogue tests
+    import their own fixture and point KB_CATALOGUE_DIR at it."""
+    old = os.environ.get("KB_CATALOGUE_DIR")
+    os.environ["KB_CATALOGUE_DIR"] = str(tmp_path_factory.mktemp("no-catalogue"))
+    yield
+    if old is None:
+        os.environ.pop("KB_CATALOGUE_DIR", None)
+    else:
+        os.environ["KB_CATALOGUE_DIR"] = old
+
+
 def rasa_env() -> dict:
     """Environment for Rasa subprocesses: repo on the path, quiet TensorFlow."""
     env = dict(os.environ)

@@ -256,4 +256,7 @@ def create_app(cfg: Optional[Config] = None, *, rasa_url: Optional[str] = None, 
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout, name="logout")
     views.add_routes(app)
+    from . import catalogue_views
+
+    catalogue_views.add_routes(app)
     return app
