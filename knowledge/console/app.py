@@ -1,111 +1,28 @@
 """The console's aiohttp application: sign-in, sessions, CSRF and roles around the officers' pages."""
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import os
 import secrets
-from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Optional
 from urllib.parse import quote
 
-import jinja2
 from aiohttp import web
 
 from actions import db, rasa_api
 from knowledge.config import Config, load_config
 
-from . import store
+from . import catalogue_views, store, views
 from .content import Repository
 from .lockout import Lockout, client_address, trusted_proxies
 from .publish import Publisher
+from .web import (CONFIG, EDIT, FAILURES, PUBLIC, PUBLISHER, REPO, SETTINGS, TEMPLATES, VIEW, Handler, access, render,
+                  security_headers, templates)
 
 COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
-PUBLIC = "public"        # reachable without signing in (the sign-in page only)
-VIEW = "view"            # any signed-in officer
-EDIT = "edit"            # editors only
-TIMEZONE = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam has no daylight saving time
 # Password guessing: after this many wrong passwords for one name from one address, wait this long.
 MAX_FAILURES, LOCKOUT_SECONDS = 5, 15 * 60
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-CONFIG = web.AppKey("config", Config)
-REPO = web.AppKey("repo", Repository)
-PUBLISHER = web.AppKey("publisher", Publisher)
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
-SETTINGS = web.AppKey("settings", dict)
-FAILURES = web.AppKey("failures", Lockout)
-
-
-def access(level: str) -> Callable[[Handler], Handler]:
-    """Declare who may call a handler (PUBLIC, VIEW or EDIT); undeclared handlers are refused."""
-    def mark(handler: Handler) -> Handler:
-        handler.access = level  # type: ignore[attr-defined]
-        return handler
-    return mark
-
-
-def local_time(value: Optional[dt.datetime]) -> str:
-    """A stored UTC time as officers read it (Vietnam time)."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(TIMEZONE).strftime("%H:%M %d/%m/%Y")
-
-
-def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-                             autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters["localtime"] = local_time
-    return env
-
-
-def render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
-    """Render a page with the signed-in officer, the CSRF token and the flash message."""
-    session = request.get("session") or {}
-    context.setdefault("user", session.get("user"))
-    context.setdefault("csrf", session.get("csrf", ""))
-    context.setdefault("flash", FLASH.get(request.query.get("ok", ""), ""))
-    context.setdefault("path", request.path)
-    nonce = secrets.token_urlsafe(16)
-    context.setdefault("csp_nonce", nonce)
-    html = request.app[TEMPLATES].get_template(name).render(**context)
-    # Scripts only from here or carrying this response's nonce: an injected <script> never runs.
-    csp = (f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-           "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-    return web.Response(text=html, content_type="text/html", status=status,
-                        headers={**_SECURITY_HEADERS, "Content-Security-Policy": csp})
-
-
-_SECURITY_HEADERS = {
-    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-# Every other answer (JSON, redirects, errors) may not be framed or run anything either.
-_DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-
-
-async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    for name, value in _SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Content-Security-Policy", _DEFAULT_CSP)
-    if request.app[SETTINGS]["secure_cookies"]:  # served over HTTPS: tell browsers to stay on it
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-
-FLASH = {
-    "saved": "Đã lưu phiên bản mới. Nội dung chỉ đến với người dân sau khi xuất bản.",
-    "created": "Đã tạo. Nội dung chỉ đến với người dân sau khi xuất bản.",
-    "reverted": "Đã quay lại phiên bản cũ (lưu thành phiên bản mới). Hãy xuất bản để áp dụng.",
-    "attached": "Đã gắn câu hỏi vào thủ tục. Hãy xuất bản để bot dùng cách hỏi này.",
-    "dismissed": "Đã bỏ qua nhóm câu hỏi.",
-    "taken": "Anh/chị đã nhận cuộc trò chuyện này.",
-    "sent": "Đã gửi trả lời cho người dân.",
-    "closed": "Đã kết thúc; bot tiếp tục trả lời người dân.",
-    "signedout": "Anh/chị đã đăng xuất.",
-}
-
 
 def _forbidden(request: web.Request, message: str) -> web.Response:
     return render(request, "error.html", status=403, title="Không có quyền", message=message)
@@ -232,17 +149,15 @@ async def logout(request: web.Request) -> web.Response:
 def create_app(cfg: Optional[Config] = None, *, rasa_url: Optional[str] = None, rasa_token: Optional[str] = None,
                secure_cookies: Optional[bool] = None) -> web.Application:
     """The console application for the knowledge folder of ``cfg`` (default: the environment's configuration)."""
-    from . import views
-
     cfg = cfg or load_config()
     app = web.Application(middlewares=[auth_middleware], client_max_size=2 * 1024 * 1024)
     app[CONFIG] = cfg
     app[REPO] = Repository(cfg.kb_dir)
     app[PUBLISHER] = Publisher(app[REPO], cfg.index_dir)
-    app[TEMPLATES] = _templates()
+    app[TEMPLATES] = templates()
     # Wrong passwords per (name, client address): in Redis when REDIS_URL is set, else in this process.
     app[FAILURES] = Lockout(MAX_FAILURES, LOCKOUT_SECONDS, (os.environ.get("REDIS_URL") or "").strip() or None)
-    app.on_response_prepare.append(_security_headers)
+    app.on_response_prepare.append(security_headers)
     app[SETTINGS] = {
         "rasa_url": rasa_url or os.environ.get("RASA_URL", "http://localhost:5005"),
         "rasa_token": rasa_token if rasa_token is not None else rasa_api.rasa_token(),
@@ -256,7 +171,5 @@ def create_app(cfg: Optional[Config] = None, *, rasa_url: Optional[str] = None, 
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout, name="logout")
     views.add_routes(app)
-    from . import catalogue_views
-
     catalogue_views.add_routes(app)
     return app

@@ -12,7 +12,7 @@ from actions import db
 from knowledge.catalogue.parse import ID_RE, Record
 from knowledge.catalogue.store import RECORDS_FILE, Catalogue, catalogue_dir
 
-from .app import EDIT, REPO, VIEW, access, render
+from .web import EDIT, REPO, VIEW, access, render
 
 CATALOGUE = web.AppKey("catalogue", dict)   # {"dir": Path, "stamp": (mtime, size), "catalogue": Catalogue|None}
 PAGE_SIZE = 100

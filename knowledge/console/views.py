@@ -15,7 +15,7 @@ from knowledge.compose import ASPECT_TITLES
 
 from . import content, store
 from . import unanswered as unans
-from .app import EDIT, PUBLISHER, REPO, SETTINGS, TIMEZONE, VIEW, access, local_time, render
+from .web import EDIT, PUBLISHER, REPO, SETTINGS, TIMEZONE, VIEW, access, local_time, render
 
 KINDS = {"procedures": "procedure", "offices": "office"}
 KIND_WORDS = {"procedure": ("thủ tục", "Thủ tục"), "office": ("điểm tiếp nhận", "Điểm tiếp nhận")}
