@@ -21,6 +21,7 @@ from .embeddings import Embedder
 from .index import DenseIndex, ensure_index, set_faiss_threads
 from .lexical import BM25, accented_vocabulary, content_words, identity_words, query_tokens
 from .schema import KnowledgeBase, Procedure, load_knowledge_base
+from .scope import ScopeChecker
 
 log = logging.getLogger(__name__)
 DENSE_CANDIDATES = 400
@@ -118,8 +119,11 @@ class Searcher:
     """Searches the knowledge base; loads the KB, the BM25 index and (for dense modes) the model lazily."""
 
     def __init__(self, cfg: Optional[Config] = None, *, embedder: Optional[Embedder] = None,
-                 kb: Optional[KnowledgeBase] = None, decline: Optional[DeclineModel] = None):
+                 kb: Optional[KnowledgeBase] = None, decline: Optional[DeclineModel] = None,
+                 scope_check: bool = True):
         self.cfg = cfg or load_config()
+        self.scope_check = scope_check   # off: the ranking's decline rule alone (for comparison)
+        self._scope: Optional[ScopeChecker] = None
         self._embedder = embedder
         self._kb = kb
         self.decline_model = decline or DeclineModel()
@@ -170,6 +174,20 @@ class Searcher:
             pos = {k: i for i, k in enumerate(self._keys)}
             self._chunk_group = np.array([pos[c.key] for c in chunks], dtype=np.int64)
         return self._chunks
+
+    @property
+    def scope(self) -> ScopeChecker:
+        """The scope check over the procedures' own words, their not_for look-alikes and the anchor topics."""
+        with self._lock:
+            if self._scope is None:
+                texts: Dict[str, List[str]] = {}
+                for c in self.chunks:
+                    if c.key != OOS_KEY:
+                        texts.setdefault(c.key, []).append(c.text)
+                procs = self.kb.procedures
+                self._scope = ScopeChecker.build(texts, {k: p.not_for for k, p in procs.items()},
+                                                 background_texts())
+            return self._scope
 
     @property
     def bm25(self) -> BM25:
@@ -255,7 +273,8 @@ class Searcher:
             best = max(best, found / total)
         return best
 
-    def search(self, query: str, k: int = 5, mode: Optional[str] = None) -> SearchResult:
+    def search(self, query: str, k: int = 5, mode: Optional[str] = None,
+               scope_check: Optional[bool] = None) -> SearchResult:
         """Rank procedures for ``query``, detect the aspect, and decide whether to decline."""
         start = time.perf_counter()
         mode = mode or self.cfg.mode
@@ -295,7 +314,14 @@ class Searcher:
                             float(dense_best[gi])))
         feats = self._features(query, order, fused, lex_best, dense_best, oos, mode)
         declined, reason = self.decline_model.decide(feats, mode)
-        return SearchResult(query, declined, reason, aspect, hits, mode, asdict(feats),
+        feats_out = asdict(feats)
+        if not declined and hits and (self.scope_check if scope_check is None else scope_check):
+            verdict = self.scope.check(query, hits[0].key, named=feats.alias_match >= self.decline_model.full_alias)
+            feats_out["scope_foreign"] = verdict.foreign
+            feats_out["scope_covered"] = verdict.covered
+            if not verdict.in_scope:
+                declined, reason = True, verdict.reason
+        return SearchResult(query, declined, reason, aspect, hits, mode, feats_out,
                             (time.perf_counter() - start) * 1000)
 
     def _features(self, query: str, order: np.ndarray, fused: np.ndarray,
