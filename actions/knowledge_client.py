@@ -8,7 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ class SearchOutcome:
     results: List[Result] = field(default_factory=list)
     mentions_procedure: bool = False
     ambiguous: bool = False
+    decline_reason: str = ""
+    decline_kind: str = ""      # unnamed, lookalike, outside or empty (knowledge.search.SearchResult)
 
 
 @dataclass
@@ -159,18 +161,61 @@ def wait_for_reload(timeout: float = 60.0) -> bool:
     return True
 
 
+def _plausible(kind: str, i: int, score: float, best: float) -> bool:
+    """Is the i-th candidate of a declined question worth offering as "did you mean"? Never for a topic outside
+    the base (a karaoke licence is not household business registration); for a look-alike only the procedure it
+    resembles; for a vague question the candidates that score well and close to the best."""
+    if kind == "outside" or kind == "empty":
+        return False
+    if kind == "lookalike":
+        return i == 0
+    return i < 3 and score >= PLAUSIBLE_SCORE and score >= PLAUSIBLE_RATIO * best
+
+
 def _search_sync(text: str) -> SearchOutcome:
     result = searcher().search(text)
     feats = result.features or {}
     mentions = float(feats.get("alias_match", 0.0)) >= 1.0
     margin = float(feats.get("fused_margin", 1.0))
     best = float(result.results[0].score) if result.results else 0.0
-    results = [Result(h.key, h.name, float(h.score),
-                      plausible=i < 3 and h.score >= PLAUSIBLE_SCORE and h.score >= PLAUSIBLE_RATIO * best)
+    kind = result.decline_kind if result.declined else ""
+    results = [Result(h.key, h.name, float(h.score), plausible=_plausible(kind, i, float(h.score), best))
                for i, h in enumerate(result.results)]
     return SearchOutcome(declined=result.declined, aspect=result.aspect, results=results,
                          mentions_procedure=mentions,
-                         ambiguous=not result.declined and not mentions and margin < AMBIGUOUS_MARGIN)
+                         ambiguous=not result.declined and not mentions and margin < AMBIGUOUS_MARGIN,
+                         decline_reason=result.decline_reason, decline_kind=kind)
+
+
+# Consulted in order after the curated search declines, before the decline reply: each gets (question, outcome)
+# and returns an answer or None. The national catalogue tier plugs in here (register_decline_fallback).
+DeclineFallback = Callable[[str, SearchOutcome], Optional["ComposedAnswer"]]
+_decline_fallbacks: List[DeclineFallback] = []
+
+
+def register_decline_fallback(fallback: DeclineFallback) -> None:
+    """Add a second tier consulted when the curated knowledge base declines a question."""
+    if fallback not in _decline_fallbacks:
+        _decline_fallbacks.append(fallback)
+
+
+def unregister_decline_fallback(fallback: DeclineFallback) -> None:
+    """Remove a tier added by register_decline_fallback (tests)."""
+    if fallback in _decline_fallbacks:
+        _decline_fallbacks.remove(fallback)
+
+
+def answer_after_decline(text: str, outcome: SearchOutcome) -> Optional["ComposedAnswer"]:
+    """The first answer a registered tier gives for a declined question (a failing tier is logged and skipped)."""
+    for fallback in list(_decline_fallbacks):
+        try:
+            answer = fallback(text, outcome)
+        except Exception:
+            log.exception("a decline fallback failed; trying the next one")
+            continue
+        if answer is not None:
+            return answer
+    return None
 
 
 async def search(text: str) -> SearchOutcome:
@@ -183,6 +228,14 @@ async def search(text: str) -> SearchOutcome:
     except Exception as exc:
         log.exception("knowledge search failed")
         raise SearchUnavailable(str(exc)) from exc
+
+
+async def after_decline(text: str, outcome: SearchOutcome) -> Optional["ComposedAnswer"]:
+    """answer_after_decline off the event loop (a tier may search an index of its own)."""
+    if not _decline_fallbacks:
+        return None
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_executor, answer_after_decline, text, outcome)
 
 
 def has_procedure(key: str) -> bool:

@@ -99,6 +99,8 @@ TOPICS: List[str] = [
     "ngũ, vũ khí, pháo, con dấu, an ninh trật tự, phòng cháy chữa cháy, xuất cảnh, tạm hoãn xuất cảnh, lừa đảo",
     "Người nước ngoài và quốc tịch: thị thực, miễn thị thực, thẻ tạm trú, thẻ thường trú người nước ngoài, nhập "
     "quốc tịch, thôi quốc tịch, trở lại quốc tịch, người gốc Việt Nam, định cư, giấy miễn thị thực",
+    "Xuất nhập cảnh khác: giấy thông hành biên giới, hộ chiếu công vụ, hộ chiếu ngoại giao, thị thực, visa, "
+    "xuất cảnh, nhập cảnh, cửa khẩu",
     "Tôn giáo, tín ngưỡng, hội, quỹ xã hội, thi đua khen thưởng: bằng khen, huân chương, danh hiệu nghệ nhân, nhà "
     "giáo ưu tú, Bà mẹ Việt Nam anh hùng, liệt sĩ, thương binh, người có công, Tổ quốc ghi công",
     "Văn hóa, thể thao, du lịch: thẻ hướng dẫn viên du lịch, di sản văn hóa, biểu diễn nghệ thuật, quảng cáo, "

@@ -23,7 +23,7 @@ from .lexical import STOPWORDS
 FRAME: FrozenSet[str] = frozenset("""
 thu tuc ho so giay to gom thanh phan thuc hien quy dinh nhu nao ra sao co quan o dau bao lau thoi han giai quyet
 de nghi cap xin lam can nhung gi phai dieu kien trinh tu nop le phi phi muc hien nay phap luat luat nghi dinh
-thong tu nam thang tuan duoc khong la cho biet hoi muon toi chung chau em anh chi con ong ba bo me gia dinh nha
+thong tu nam thang tuan duoc khong la cho biet hoi muon toi chung chau em anh chi con ong ba bo me
 giay chung nhan phep dang ky moi lai lan dau tien bi viec tren duoi theo quy trinh buoc ket qua bao gio khi nao
 huong dan cu the day du xin vui long kinh chao thua tu van giup tra loi tham quyen don vi truong hop
 nguoi dan cong dan ca nhan to chuc voi thi co the hay
@@ -31,11 +31,13 @@ nguoi dan cong dan ca nhan to chuc voi thi co the hay
 
 
 def _terms(text: str) -> Tuple[List[str], List[str]]:
-    """(topic syllables, adjacent syllable pairs) of ``text``; pairs keep their frame words ("cong_ty")."""
+    """(topic syllables, adjacent syllable pairs) of ``text``; pairs keep their frame words ("cong_chung")."""
     words = canonical_words(text)
     uni = [w for w in words if w not in FRAME and not w.isdigit()]
+    # a pair of frame words can still name a topic ("công chứng", "hộ gia đình"); pairs every procedure uses
+    # ("thủ tục", "hồ sơ") weigh nothing anyway
     pairs = [f"{a}_{b}" for a, b in zip(words, words[1:])
-             if not (a in FRAME and b in FRAME) and not (a.isdigit() or b.isdigit())]
+             if not (a in STOPWORDS and b in STOPWORDS) and not (a.isdigit() or b.isdigit())]
     return uni, pairs
 
 
@@ -69,6 +71,7 @@ class ScopeVerdict:
     foreign_terms: List[str] = field(default_factory=list)
     covered: float = 0.0          # share of the question's topic weight that the procedure's text uses
     anchor_share: float = 0.0     # share of the question's topic weight that the matched anchor uses
+    lookalike: bool = False       # the anchor is one of the procedure's own not_for lines
 
 
 @dataclass
@@ -79,8 +82,12 @@ class ScopeChecker:
     anchors: List[Anchor]
     n_procedures: int
     df: Dict[str, int] = field(default_factory=dict)
+    names: Dict[str, List[Set[str]]] = field(default_factory=dict)   # per procedure, the terms of each name/alias
     min_foreign: float = 0.55       # a declared look-alike: one fairly rare word the procedure never uses is enough
     min_foreign_topic: float = 1.3  # a general out-of-scope topic: more than one such word (one is often context)
+
+    lookalike_margin: float = 1.0   # a not_for line must beat the best name by about one rare word
+    lone_factor: float = 0.0        # a lone syllable some procedure uses counts this much of its weight
 
     def _evidence(self, hit: Sequence[str]) -> float:
         """Weight of the hit terms, one word counted once: overlapping pairs ("hop_tac", "tac_xa") are one word
@@ -94,13 +101,31 @@ class ScopeChecker:
             else:
                 units.append([p])
         inside = {w for p in pairs for w in p.split("_")}
-        lone = [t for t in hit if "_" not in t and t not in inside and t not in self.df]
-        return sum(max(self.weight(t) for t in u) for u in units) + sum(self.weight(t) for t in lone)
+        lone = [t for t in hit if "_" not in t and t not in inside]
+        return (sum(max(self.weight(t) for t in u) for u in units)
+                + sum(self.weight(t) * (1.0 if t not in self.df else self.lone_factor) for t in lone))
+
+    def _closer_lookalike(self, key: str, terms: Sequence[str]) -> Optional[Tuple[Anchor, List[str], float]]:
+        """A not_for line of ``key`` that the question's words match clearly better than any of its names: the
+        procedure's own text may mention the look-alike ("hợp đồng mua bán nhà công chứng ở văn phòng công
+        chứng"), so its words are not "uncovered", yet the question is about the look-alike."""
+        names = self.names.get(key) or []
+        named = max((self._evidence([t for t in terms if t in n]) for n in names), default=0.0)
+        best: Optional[Tuple[Anchor, List[str], float]] = None
+        for anchor in self.anchors:
+            if anchor.owner != key:
+                continue
+            hit = [t for t in terms if t in anchor.terms]
+            score = self._evidence(hit)
+            if score >= named + self.lookalike_margin and (best is None or score > best[2]):
+                best = (anchor, hit, score)
+        return best
 
     @classmethod
     def build(cls, procedure_texts: Dict[str, Sequence[str]], not_for: Dict[str, Sequence[str]],
-              background: Sequence[str]) -> "ScopeChecker":
-        """From each procedure's texts (sections, names, aliases, examples), its not_for lines and the topics."""
+              background: Sequence[str], names: Optional[Dict[str, Sequence[str]]] = None) -> "ScopeChecker":
+        """From each procedure's texts (sections, names, aliases, examples), its not_for lines, the topics and
+        each procedure's names and aliases."""
         vocab = {k: vocabulary(texts) for k, texts in procedure_texts.items()}
         df: Dict[str, int] = {}
         for terms in vocab.values():
@@ -109,7 +134,8 @@ class ScopeChecker:
         anchors = [Anchor(t, None, vocabulary([t])) for t in background]
         for key, lines in not_for.items():
             anchors += [Anchor(t, key, vocabulary([t])) for t in lines]
-        return cls(vocab, anchors, max(len(vocab), 2), df)
+        alias_terms = {k: [vocabulary([a]) for a in v] for k, v in (names or {}).items()}
+        return cls(vocab, anchors, max(len(vocab), 2), df, alias_terms)
 
     def weight(self, term: str) -> float:
         """1 for a term no curated procedure uses, falling to 0 for one every procedure uses."""
@@ -146,7 +172,13 @@ class ScopeChecker:
             if anchor is not None and score >= needed:
                 share = sum(self.weight(t) for t in terms if t in anchor.terms) / total
                 what = "a look-alike this procedure is not for" if anchor.owner else "a topic outside the knowledge base"
-                return ScopeVerdict(False, f"about {what}: {anchor.text}", anchor.text, score, hit, covered, share)
+                return ScopeVerdict(False, f"about {what}: {anchor.text}", anchor.text, score, hit, covered, share,
+                                    anchor.owner is not None)
+        lookalike = self._closer_lookalike(key, terms)
+        if lookalike is not None:
+            anchor, hit, score = lookalike
+            return ScopeVerdict(False, f"about a look-alike this procedure is not for: {anchor.text}", anchor.text,
+                                score, hit, covered, 0.0, True)
         score, anchor, hit = max(best, best_owned, key=lambda b: b[0])
         share = sum(self.weight(t) for t in terms if anchor is not None and t in anchor.terms) / total
         return ScopeVerdict(True, foreign=score, foreign_terms=hit, covered=covered, anchor_share=share)

@@ -53,6 +53,10 @@ class SearchResult:
     mode: str = "hybrid"
     features: Dict[str, float] = field(default_factory=dict)
     millis: float = 0.0
+    # why it declined, for the reply: "unnamed" (no procedure named or matched well enough), "lookalike" (sounds
+    # like the top procedure but is one it declares it is not for), "outside" (a topic the base does not cover),
+    # "empty" (nothing to search); "" when answered
+    decline_kind: str = ""
 
     @property
     def top(self) -> Optional[Hit]:
@@ -65,6 +69,7 @@ class SearchResult:
                "results": [{"key": h.key, "name": h.name, "score": round(float(h.score), 4)} for h in self.results]}
         if verbose:
             out["decline_reason"] = self.decline_reason
+            out["decline_kind"] = self.decline_kind
             out["mode"] = self.mode
             out["features"] = {k: round(float(v), 4) for k, v in self.features.items()}
             out["results"] = [dict(asdict(h), score=round(float(h.score), 4), lexical=round(float(h.lexical), 4),
@@ -186,7 +191,8 @@ class Searcher:
                         texts.setdefault(c.key, []).append(c.text)
                 procs = self.kb.procedures
                 self._scope = ScopeChecker.build(texts, {k: p.not_for for k, p in procs.items()},
-                                                 background_texts())
+                                                 background_texts(),
+                                                 {k: [p.name] + p.aliases for k, p in procs.items()})
             return self._scope
 
     @property
@@ -273,6 +279,29 @@ class Searcher:
             best = max(best, found / total)
         return best
 
+    def names_procedure(self, key: str, query: str) -> bool:
+        """Does the question name the procedure by one of its names or aliases, unambiguously? Like alias_match,
+        but an alias reduced to one syllable by its function words ("làm sổ đỏ" -> "sổ", "khai tử" -> "khai")
+        must appear with its neighbour ("sổ đỏ", "khai tử"), not inside another word ("hồ sơ", "kê khai")."""
+        aliases = self._identity().get(key, [])
+        names = [self.kb.procedures[key].name] + self.kb.procedures[key].aliases
+        qtokens = query_tokens(query)
+        own = self._accented.get(key, {})
+        qwords = [w if acc is None or acc in own.get(w, {acc}) else "\0" + w for w, acc in qtokens]
+        qset = set(qwords)
+        qpairs = {f"{a}_{b}" for a, b in zip(qwords, qwords[1:])}
+        for alias, text in zip(aliases, names):
+            total = sum(v for _, v in alias)
+            if total <= 0 or sum(v for w, v in alias if w in qset) / total < self.decline_model.full_alias:
+                continue
+            if len(alias) >= 2:
+                return True
+            words = canonical_words(text)
+            pairs = {f"{a}_{b}" for a, b in zip(words, words[1:]) if alias[0][0] in (a, b)}
+            if not pairs or pairs & qpairs:
+                return True
+        return False
+
     def search(self, query: str, k: int = 5, mode: Optional[str] = None,
                scope_check: Optional[bool] = None) -> SearchResult:
         """Rank procedures for ``query``, detect the aspect, and decide whether to decline."""
@@ -285,7 +314,7 @@ class Searcher:
         aspect = detect_aspect(query)
         if not self.kb.procedures or not query.strip():
             return SearchResult(query, True, "empty knowledge base" if query.strip() else "empty question", aspect,
-                                mode=mode)
+                                mode=mode, decline_kind="empty")
         lex_chunks = self._lexical_chunk_scores(query) if mode != "dense" else np.zeros(len(chunks))
         dense_chunks = self._dense_chunk_scores(query) if mode != "bm25" else np.zeros(len(chunks))
         lex_best, lex_arg = _group_max(lex_chunks, groups, n_groups)
@@ -314,15 +343,17 @@ class Searcher:
                             float(dense_best[gi])))
         feats = self._features(query, order, fused, lex_best, dense_best, oos, mode)
         declined, reason = self.decline_model.decide(feats, mode)
+        kind = "empty" if feats.n_words == 0 else "unnamed"
         feats_out = asdict(feats)
         if not declined and hits and (self.scope_check if scope_check is None else scope_check):
-            verdict = self.scope.check(query, hits[0].key, named=feats.alias_match >= self.decline_model.full_alias)
+            verdict = self.scope.check(query, hits[0].key, named=self.names_procedure(hits[0].key, query))
             feats_out["scope_foreign"] = verdict.foreign
             feats_out["scope_covered"] = verdict.covered
             if not verdict.in_scope:
                 declined, reason = True, verdict.reason
+                kind = "lookalike" if verdict.lookalike else "outside"
         return SearchResult(query, declined, reason, aspect, hits, mode, feats_out,
-                            (time.perf_counter() - start) * 1000)
+                            (time.perf_counter() - start) * 1000, kind if declined else "")
 
     def _features(self, query: str, order: np.ndarray, fused: np.ndarray,
                   lex_best: np.ndarray, dense_best: np.ndarray, oos: int, mode: str) -> Features:
