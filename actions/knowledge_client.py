@@ -161,14 +161,15 @@ def wait_for_reload(timeout: float = 60.0) -> bool:
     return True
 
 
-def _plausible(kind: str, i: int, score: float, best: float) -> bool:
+def _plausible(kind: str, i: int, score: float, best: float, named: bool) -> bool:
     """Is the i-th candidate of a declined question worth offering as "did you mean"? Never for a topic outside
     the base (a karaoke licence is not household business registration); for a look-alike only the procedure it
-    resembles; for a vague question the candidates that score well and close to the best."""
+    resembles, and only when the question names it; for a vague question the candidates that score well and
+    close to the best."""
     if kind == "outside" or kind == "empty":
         return False
     if kind == "lookalike":
-        return i == 0
+        return i == 0 and named
     return i < 3 and score >= PLAUSIBLE_SCORE and score >= PLAUSIBLE_RATIO * best
 
 
@@ -179,7 +180,8 @@ def _search_sync(text: str) -> SearchOutcome:
     margin = float(feats.get("fused_margin", 1.0))
     best = float(result.results[0].score) if result.results else 0.0
     kind = result.decline_kind if result.declined else ""
-    results = [Result(h.key, h.name, float(h.score), plausible=_plausible(kind, i, float(h.score), best))
+    named = bool(feats.get("names_top"))
+    results = [Result(h.key, h.name, float(h.score), plausible=_plausible(kind, i, float(h.score), best, named))
                for i, h in enumerate(result.results)]
     return SearchOutcome(declined=result.declined, aspect=result.aspect, results=results,
                          mentions_procedure=mentions,

@@ -345,13 +345,16 @@ class Searcher:
         declined, reason = self.decline_model.decide(feats, mode)
         kind = "empty" if feats.n_words == 0 else "unnamed"
         feats_out = asdict(feats)
-        if not declined and hits and (self.scope_check if scope_check is None else scope_check):
-            verdict = self.scope.check(query, hits[0].key, named=self.names_procedure(hits[0].key, query))
+        if hits and kind != "empty" and (self.scope_check if scope_check is None else scope_check):
+            named = self.names_procedure(hits[0].key, query)
+            verdict = self.scope.check(query, hits[0].key, named=named)
+            feats_out["names_top"] = float(named)
             feats_out["scope_foreign"] = verdict.foreign
             feats_out["scope_covered"] = verdict.covered
             if not verdict.in_scope:
-                declined, reason = True, verdict.reason
-                kind = "lookalike" if verdict.lookalike else "outside"
+                # also for a question the ranking already declined: an outside topic gets no "did you mean"
+                reason = verdict.reason if not declined else f"{reason}; {verdict.reason}"
+                declined, kind = True, "lookalike" if verdict.lookalike else "outside"
         return SearchResult(query, declined, reason, aspect, hits, mode, feats_out,
                             (time.perf_counter() - start) * 1000, kind if declined else "")
 
