@@ -136,11 +136,11 @@ def decline_text(kind: str, closest: List["kc.Result"]) -> str:
     that the citizen may have meant, the national portal, an officer), never a guess."""
     portal = f"tra cứu trên Cổng Dịch vụ công quốc gia ({PORTAL}) hoặc bấm \"Gặp cán bộ\" để được hỗ trợ"
     if closest and kind == "lookalike":
-        return (f"Dạ, em mới có hướng dẫn thủ tục {closest[0].name}, chưa có cho đúng trường hợp anh/chị hỏi nên "
+        return (f"Dạ, tôi mới có hướng dẫn thủ tục {closest[0].name}, chưa có cho đúng trường hợp anh/chị hỏi nên "
                 f"không dám trả lời, để tránh hướng dẫn sai. Nếu đúng là thủ tục đó, mời anh/chị bấm chọn bên "
                 f"dưới; nếu không, anh/chị có thể {portal}.")
     if closest:  # a vague question: ask which procedure rather than guess
         return ("Anh/chị đang hỏi về thủ tục nào ạ? Mời chọn một thủ tục dưới đây. Nếu không phải, anh/chị có thể "
                 f"{portal}.")
-    return ("Dạ, em chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn sai cho "
+    return ("Dạ, tôi chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn sai cho "
             f"anh/chị. Anh/chị có thể {portal}.")

@@ -78,7 +78,7 @@ async def test_uncovered_procedure_is_declined_honestly():
     assert "/human_handoff" in payloads(messages[0])
 
 
-OUTSIDE_REPLY = ("Dạ, em chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn sai cho anh/chị. "
+OUTSIDE_REPLY = ("Dạ, tôi chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn sai cho anh/chị. "
                  "Anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn) hoặc bấm "
                  "\"Gặp cán bộ\" để được hỗ trợ.")
 
@@ -95,7 +95,7 @@ async def test_a_look_alike_offers_the_procedure_it_resembles():
     assert events == [SlotSet("fallback_count", 0.0)]
     assert len(messages) == 1
     assert messages[0]["text"] == (
-        "Dạ, em mới có hướng dẫn thủ tục Đăng ký xe máy, cấp biển số, chưa có cho đúng trường hợp anh/chị hỏi nên "
+        "Dạ, tôi mới có hướng dẫn thủ tục Đăng ký xe máy, cấp biển số, chưa có cho đúng trường hợp anh/chị hỏi nên "
         "không dám trả lời, để tránh hướng dẫn sai. Nếu đúng là thủ tục đó, mời anh/chị bấm chọn bên dưới; nếu "
         "không, anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn) hoặc bấm "
         "\"Gặp cán bộ\" để được hỗ trợ.")
