@@ -103,7 +103,8 @@ TOPICS: List[str] = [
     "xuất cảnh, nhập cảnh, cửa khẩu",
     "Tôn giáo, tín ngưỡng, hội, quỹ xã hội, thi đua khen thưởng: bằng khen, huân chương, danh hiệu nghệ nhân, nhà "
     "giáo ưu tú, Bà mẹ Việt Nam anh hùng, liệt sĩ, thương binh, người có công, Tổ quốc ghi công",
-    "Văn hóa, thể thao, du lịch: phòng tập thể dục thể thao, gym, yoga, bể bơi, võ thuật, thẻ hướng dẫn viên du lịch, di sản văn hóa, biểu diễn nghệ thuật, quảng cáo, "
+    "Văn hóa, thể thao, du lịch: phòng tập thể dục thể thao, gym, yoga, bể bơi, võ thuật, thẻ hướng dẫn viên du "
+    "lịch, di sản văn hóa, biểu diễn nghệ thuật, quảng cáo, "
     "xuất bản, báo chí, phát thanh, bưu chính, viễn thông, tần số vô tuyến, an toàn thông tin, dữ liệu cá nhân",
     "Xây dựng và bất động sản: chứng chỉ hành nghề xây dựng, môi giới bất động sản, sàn giao dịch, nhà ở xã hội, "
     "nhà ở công vụ, chung cư, dự án đầu tư, nhà xưởng, khu công nghiệp, khu kinh tế, kiến trúc, hạ tầng kỹ thuật",

@@ -5,8 +5,10 @@ with household business registration. This check looks at the question's distinc
 syllable pairs, diacritics folded, weighted by how rare they are across the curated procedures) that the matched
 procedure's own text never uses, and asks whether an out-of-scope description uses them: a topic the knowledge base
 does not cover (``background.py``) or a look-alike the procedure itself declares it is not for (``not_for:`` in its
-YAML). Uncovered words that no out-of-scope description knows ("mối ăn", "cổng chùa": details of a life event) do
-not count against the answer. Pure Python over sets: a few tenths of a millisecond per question.
+YAML; such a line also declines when it matches the question clearly better than any of the procedure's names,
+since the procedure's text may mention the look-alike to say it is different). Uncovered words that no out-of-scope
+description knows ("mối ăn", "cổng chùa": details of a life event) do not count against the answer. Pure Python over
+sets: a few tenths of a millisecond per question.
 """
 from __future__ import annotations
 
@@ -85,9 +87,7 @@ class ScopeChecker:
     names: Dict[str, List[Set[str]]] = field(default_factory=dict)   # per procedure, the terms of each name/alias
     min_foreign: float = 0.55       # a declared look-alike: one fairly rare word the procedure never uses is enough
     min_foreign_topic: float = 1.3  # a general out-of-scope topic: more than one such word (one is often context)
-
     lookalike_margin: float = 1.0   # a not_for line must beat the best name by about one rare word
-    lone_factor: float = 0.0        # a lone syllable some procedure uses counts this much of its weight
 
     def _evidence(self, hit: Sequence[str]) -> float:
         """Weight of the hit terms, one word counted once: overlapping pairs ("hop_tac", "tac_xa") are one word
@@ -101,9 +101,8 @@ class ScopeChecker:
             else:
                 units.append([p])
         inside = {w for p in pairs for w in p.split("_")}
-        lone = [t for t in hit if "_" not in t and t not in inside]
-        return (sum(max(self.weight(t) for t in u) for u in units)
-                + sum(self.weight(t) * (1.0 if t not in self.df else self.lone_factor) for t in lone))
+        lone = [t for t in hit if "_" not in t and t not in inside and t not in self.df]
+        return sum(max(self.weight(t) for t in u) for u in units) + sum(self.weight(t) for t in lone)
 
     def _closer_lookalike(self, key: str, terms: Sequence[str]) -> Optional[Tuple[Anchor, List[str], float]]:
         """A not_for line of ``key`` that the question's words match clearly better than any of its names: the
@@ -168,10 +167,12 @@ class ScopeChecker:
                 best_owned = (score, anchor, hit)
             elif anchor.owner is None and score > best[0]:
                 best = (score, anchor, hit)
-        for (score, anchor, hit), needed in ((best_owned, self.min_foreign), (best, self.min_foreign_topic if named else self.min_foreign)):
+        topic_needed = self.min_foreign_topic if named else self.min_foreign
+        for (score, anchor, hit), needed in ((best_owned, self.min_foreign), (best, topic_needed)):
             if anchor is not None and score >= needed:
                 share = sum(self.weight(t) for t in terms if t in anchor.terms) / total
-                what = "a look-alike this procedure is not for" if anchor.owner else "a topic outside the knowledge base"
+                what = ("a look-alike this procedure is not for" if anchor.owner
+                        else "a topic outside the knowledge base")
                 return ScopeVerdict(False, f"about {what}: {anchor.text}", anchor.text, score, hit, covered, share,
                                     anchor.owner is not None)
         lookalike = self._closer_lookalike(key, terms)

@@ -78,13 +78,15 @@ async def test_uncovered_procedure_is_declined_honestly():
     assert "/human_handoff" in payloads(messages[0])
 
 
-OUTSIDE_REPLY = ("Dạ, tôi chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn sai cho anh/chị. "
-                 "Anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn) hoặc bấm "
+OUTSIDE_REPLY = ("Dạ, tôi chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn sai cho "
+                 "anh/chị. Anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn) hoặc bấm "
                  "\"Gặp cán bộ\" để được hỗ trợ.")
+
+TAX_QUESTION = "Cá nhân có thu nhập từ hai nơi thì tự quyết toán thuế thu nhập cá nhân như thế nào?"
 
 
 async def test_an_outside_topic_gets_the_portal_and_an_officer_but_no_procedure():
-    events, messages = await ask("Cá nhân có thu nhập từ hai nơi thì tự quyết toán thuế thu nhập cá nhân như thế nào?")
+    events, messages = await ask(TAX_QUESTION)
     assert events == [SlotSet("fallback_count", 0.0)]
     assert messages == [dict(messages[0], text=OUTSIDE_REPLY,
                              buttons=[{"title": "Gặp cán bộ", "payload": "/human_handoff"}])]
@@ -123,7 +125,7 @@ async def test_a_second_tier_answers_before_the_decline():
 
     kc.register_decline_fallback(tier)
     try:
-        events, messages = await ask("Cá nhân có thu nhập từ hai nơi thì tự quyết toán thuế thu nhập cá nhân như thế nào?")
+        events, messages = await ask(TAX_QUESTION)
     finally:
         kc.unregister_decline_fallback(tier)
     assert events == [SlotSet("fallback_count", 0.0)]
@@ -137,7 +139,7 @@ async def test_a_failing_second_tier_falls_back_to_the_decline():
 
     kc.register_decline_fallback(broken)
     try:
-        events, messages = await ask("Cá nhân có thu nhập từ hai nơi thì tự quyết toán thuế thu nhập cá nhân như thế nào?")
+        events, messages = await ask(TAX_QUESTION)
     finally:
         kc.unregister_decline_fallback(broken)
     assert events == [SlotSet("fallback_count", 0.0)] and messages[0]["text"] == OUTSIDE_REPLY
