@@ -65,8 +65,11 @@ test: setup  ## the whole test suite (trains a model on the real data once per r
 eval-nlu: setup  ## train and evaluate our NLU pipeline vs Rasa's default pipeline on the dev set
 	$(PY) -m nlu.evaluate --dev ../shared/eval/dev/nlu.yml
 
-eval-kb: kb  ## evaluate retrieval (BM25-only, dense-only, hybrid) on the dev set
-	$(PY) -m knowledge eval ../shared/eval/dev/retrieval.jsonl --compare
+eval-kb: kb  ## evaluate retrieval and declines (BM25-only, dense-only, hybrid; old decline rule beside) on both dev sets
+	@echo "== ../shared/eval/dev/retrieval.jsonl (questions around the 32 procedures)"
+	$(PY) -m knowledge eval ../shared/eval/dev/retrieval.jsonl --compare --without-scope
+	@echo "== ../shared/eval/dev/catalogue_edge.jsonl (outside the catalogue, near misses, hard inside)"
+	$(PY) -m knowledge eval ../shared/eval/dev/catalogue_edge.jsonl --compare --without-scope
 
 eval-catalogue: kb  ## catalogue tier: our catalogue questions (3 modes), and the dev sets through both tiers
 	$(PY) -m knowledge catalogue-eval --compare --nulls $(DEV)/retrieval.jsonl $(DEV)/catalogue_edge.jsonl

@@ -67,6 +67,8 @@ class SearchOutcome:
     mentions_procedure: bool = False
     ambiguous: bool = False
     catalogue: Optional[CatalogueOutcome] = None   # set only when the curated tier declined
+    decline_reason: str = ""
+    decline_kind: str = ""      # unnamed, lookalike, outside or empty (knowledge.search.SearchResult)
 
 
 @dataclass
@@ -192,28 +194,43 @@ def wait_for_reload(timeout: float = 60.0) -> bool:
     return True
 
 
+def _plausible(kind: str, i: int, score: float, best: float, named: bool) -> bool:
+    """Is the i-th candidate of a declined question worth offering as "did you mean"? Never for a topic outside
+    the base (a karaoke licence is not household business registration); for a look-alike only the procedure it
+    resembles, and only when the question names it; for a vague question the candidates that score well and
+    close to the best."""
+    if kind == "outside" or kind == "empty":
+        return False
+    if kind == "lookalike":
+        return i == 0 and named
+    return i < 3 and score >= PLAUSIBLE_SCORE and score >= PLAUSIBLE_RATIO * best
+
+
 def _search_sync(text: str) -> SearchOutcome:
     result = searcher().search(text)
     feats = result.features or {}
     mentions = float(feats.get("alias_match", 0.0)) >= 1.0
     margin = float(feats.get("fused_margin", 1.0))
     best = float(result.results[0].score) if result.results else 0.0
-    results = [Result(h.key, h.name, float(h.score),
-                      plausible=i < 3 and h.score >= PLAUSIBLE_SCORE and h.score >= PLAUSIBLE_RATIO * best)
+    kind = result.decline_kind if result.declined else ""
+    named = bool(feats.get("names_top"))
+    results = [Result(h.key, h.name, float(h.score), plausible=_plausible(kind, i, float(h.score), best, named))
                for i, h in enumerate(result.results)]
     outcome = SearchOutcome(declined=result.declined, aspect=result.aspect, results=results,
                             mentions_procedure=mentions,
-                            ambiguous=not result.declined and not mentions and margin < AMBIGUOUS_MARGIN)
+                            ambiguous=not result.declined and not mentions and margin < AMBIGUOUS_MARGIN,
+                            decline_reason=result.decline_reason, decline_kind=kind)
     if result.declined and _catalogue is not None:   # curated guidance always wins: the catalogue only after it
-        outcome.catalogue = _catalogue_outcome(_catalogue.search(text))
+        try:
+            outcome.catalogue = _catalogue_outcome(_catalogue.search(text))
+        except Exception:  # a broken second tier must not hide the curated decline
+            log.exception("the national catalogue tier failed; answering with the curated decline")
     return outcome
 
 
 def _catalogue_outcome(found: Any) -> Optional[CatalogueOutcome]:
     """The catalogue's answer, or None when it declines too."""
-    from knowledge.catalogue.tiers import CATALOGUE_KEY_PREFIX
-
-    from knowledge.catalogue.tiers import curated_key_for
+    from knowledge.catalogue.tiers import CATALOGUE_KEY_PREFIX, curated_key_for
 
     if found.declined or found.top is None:
         return None

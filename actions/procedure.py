@@ -139,16 +139,25 @@ class ActionAnswerProcedure(Action):
                  outcome: Optional["kc.SearchOutcome"]) -> List[EventType]:
         unanswered.record_later(tracker.sender_id, text, "declined")
         closest = [r for r in (outcome.results if outcome else []) if r.plausible]
-        buttons = [{"title": r.name, "payload": payload("ask_procedure", procedure_key=r.key,
-                                                         aspect=outcome.aspect if outcome else "general")}
+        aspect = outcome.aspect if outcome else "general"
+        buttons = [{"title": r.name, "payload": payload("ask_procedure", procedure_key=r.key, aspect=aspect)}
                    for r in closest]
         buttons.append({"title": "Gặp cán bộ", "payload": "/human_handoff"})
-        if closest:  # a vague question: ask which procedure rather than guess
-            text_out = ("Anh/chị đang hỏi về thủ tục nào ạ? Mời chọn một thủ tục dưới đây. Nếu không phải, "
-                        f"anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia ({PORTAL}) hoặc hỏi cán bộ.")
-        else:
-            text_out = ("Xin lỗi, tôi chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn "
-                        f"sai cho anh/chị. Anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia ({PORTAL}) "
-                        "hoặc hỏi trực tiếp cán bộ một cửa.")
-        dispatcher.utter_message(text=text_out, buttons=buttons)
+        dispatcher.utter_message(text=decline_text(outcome.decline_kind if outcome else "", closest),
+                                 buttons=buttons)
         return [SlotSet("fallback_count", 0.0)]
+
+
+def decline_text(kind: str, closest: List["kc.Result"]) -> str:
+    """The reply when the knowledge base does not answer: what the bot can do instead (the procedures it knows
+    that the citizen may have meant, the national portal, an officer), never a guess."""
+    portal = f"tra cứu trên Cổng Dịch vụ công quốc gia ({PORTAL}) hoặc bấm \"Gặp cán bộ\" để được hỗ trợ"
+    if closest and kind == "lookalike":
+        return (f"Dạ, tôi mới có hướng dẫn thủ tục {closest[0].name}, chưa có cho đúng trường hợp anh/chị hỏi nên "
+                f"không dám trả lời, để tránh hướng dẫn sai. Nếu đúng là thủ tục đó, mời anh/chị bấm chọn bên "
+                f"dưới; nếu không, anh/chị có thể {portal}.")
+    if closest:  # a vague question: ask which procedure rather than guess
+        return ("Anh/chị đang hỏi về thủ tục nào ạ? Mời chọn một thủ tục dưới đây. Nếu không phải, anh/chị có thể "
+                f"{portal}.")
+    return ("Dạ, tôi chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn sai cho "
+            f"anh/chị. Anh/chị có thể {portal}.")

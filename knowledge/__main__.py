@@ -123,6 +123,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     cfg = _config(args)
     items = load_items(Path(args.file))
     modes = ["bm25", "dense", "hybrid"] if args.compare else [cfg.mode]
+    if args.without_scope:
+        modes = [m for mode in modes for m in (f"{mode}-noscope", mode)]
     metrics = evaluate(_searcher(cfg), items, modes)
     if args.json:
         out.write(json.dumps([{k: v for k, v in vars(m).items() if k != "failures" or args.failures}
@@ -224,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="JSONL with q, expected (key or null), aspect")
     p.add_argument("--compare", action="store_true", help="BM25-only, dense-only and hybrid side by side")
     p.add_argument("--mode", choices=MODES, help="the mode to evaluate without --compare")
+    p.add_argument("--without-scope", action="store_true",
+                   help="also run each mode without the scope check (the old decline rule), side by side")
     p.add_argument("--failures", type=int, nargs="?", const=50, default=0, help="list up to N failures")
     p.add_argument("--json", action="store_true", help="metrics as JSON")
     p.add_argument("--catalogue", action="store_true",

@@ -280,6 +280,11 @@ def respond(result, procedures: Dict[str, Procedure]) -> Answer:
     """The answer for a SearchResult: the composed aspect of the top procedure, or the decline with suggestions."""
     if result.declined or not result.results:
         # suggest procedures only when the question partly names one (not for weather or football)
-        named = result.features.get("alias_match", 0.0) >= SUGGEST_MIN_ALIAS
-        return compose_decline([procedures[h.key] for h in result.results[:3] if named and h.key in procedures])
+        # and never for a topic outside the base; for a look-alike only the procedure it resembles
+        kind = getattr(result, "decline_kind", "")
+        named = result.features.get("alias_match", 0.0) >= SUGGEST_MIN_ALIAS and kind not in ("outside", "empty")
+        hits = result.results[:3]
+        if kind == "lookalike":  # the procedure it resembles, when the question names it
+            hits = result.results[:1] if result.features.get("names_top") else []
+        return compose_decline([procedures[h.key] for h in hits if named and h.key in procedures])
     return compose(procedures[result.results[0].key], result.aspect)

@@ -16,6 +16,7 @@ class EvalItem:
     q: str
     expected: Optional[str]
     aspect: Optional[str] = None
+    kind: Optional[str] = None      # catalogue_edge.jsonl: outside, near_miss, inside_hard
 
 
 @dataclass
@@ -34,20 +35,24 @@ class Metrics:
     decline_recall: float = 0.0
     declined: int = 0
     answered_correct: float = 0.0   # answerable, not declined and top-1 right
+    misleading: int = 0             # answered with a key other than expected (any key when expected is null)
+    misleading_rate: float = 0.0    # misleading / n
+    misleading_by_kind: Dict[str, str] = field(default_factory=dict)
     p50_ms: float = 0.0
     p95_ms: float = 0.0
     failures: List[Dict] = field(default_factory=list)
 
 
 def load_items(path: Path) -> List[EvalItem]:
-    """Read the labelled questions (blank lines ignored)."""
+    """Read the labelled questions (blank lines ignored; the question under "q" or "question")."""
     items = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            items.append(EvalItem(q=row["q"], expected=row.get("expected"), aspect=row.get("aspect")))
+            q = row["q"] if "q" in row else row["question"]
+            items.append(EvalItem(q=q, expected=row.get("expected"), aspect=row.get("aspect"), kind=row.get("kind")))
         except (ValueError, KeyError) as exc:
             raise ValueError(f"{path}:{n}: not a {{q, expected, aspect}} JSON line ({exc})") from exc
     return items
@@ -84,6 +89,15 @@ def score(items: Sequence[EvalItem], results: Sequence[SearchResult], mode: str)
     m.declined = len(declined)
     m.decline_precision = sum(1 for it, _ in declined if not it.expected) / len(declined) if declined else 0.0
     m.decline_recall = sum(1 for _, r in negatives if r.declined) / len(negatives) if negatives else 0.0
+    kinds: Dict[str, List[int]] = {}
+    for it, r in zip(items, results):
+        bad = not r.declined and bool(r.results) and r.results[0].key != it.expected
+        m.misleading += bad
+        tally = kinds.setdefault(it.kind or "all", [0, 0])
+        tally[0] += bad
+        tally[1] += 1
+    m.misleading_rate = m.misleading / m.n if m.n else 0.0
+    m.misleading_by_kind = {k: f"{v[0]}/{v[1]}" for k, v in sorted(kinds.items())}
     times = [r.millis for r in results]
     m.p50_ms, m.p95_ms = _pct(times, 0.5), _pct(times, 0.95)
     for it, r in zip(items, results):
@@ -99,29 +113,38 @@ def score(items: Sequence[EvalItem], results: Sequence[SearchResult], mode: str)
 
 
 def evaluate(searcher: Searcher, items: Sequence[EvalItem], modes: Sequence[str]) -> List[Metrics]:
-    """Run every question in every mode and score them."""
+    """Run every question in every mode and score them; a mode ending in "-noscope" runs without the scope check
+    (the ranking's decline rule alone, as before the check existed)."""
     out = []
-    for mode in modes:
+    for name in modes:
+        mode, _, variant = name.partition("-")
         searcher.prepare(mode)
-        results = [searcher.search(it.q, k=5, mode=mode) for it in items]
-        out.append(score(items, results, mode))
+        results = [searcher.search(it.q, k=5, mode=mode, scope_check=variant != "noscope") for it in items]
+        out.append(score(items, results, name))
     return out
 
 
 ROWS = (("hit@1", "hit1"), ("hit@3", "hit3"), ("MRR@5", "mrr5"), ("aspect accuracy", "aspect_acc"),
         ("aspect acc. (answerable)", "aspect_acc_answerable"), ("decline precision", "decline_precision"),
         ("decline recall", "decline_recall"), ("answered & right", "answered_correct"),
+        ("misleading (share of all)", "misleading_rate"),
         ("latency p50 ms", "p50_ms"), ("latency p95 ms", "p95_ms"))
 
 
 def table(metrics: Sequence[Metrics]) -> str:
     """A plain-text table, one column per mode."""
-    names = {"bm25": "BM25-only", "dense": "dense-only", "hybrid": "hybrid"}
+    names = {"bm25": "BM25-only", "dense": "dense-only", "hybrid": "hybrid", "bm25-noscope": "BM25 (old)",
+             "dense-noscope": "dense (old)", "hybrid-noscope": "hybrid (old)"}
     head = f"{'metric':<26}" + "".join(f"{names.get(m.mode, m.mode):>12}" for m in metrics)
     lines = [head, "-" * len(head)]
     for label, attr in ROWS:
         fmt = "{:>12.1f}" if attr.endswith("_ms") else "{:>12.3f}"
         lines.append(f"{label:<26}" + "".join(fmt.format(getattr(m, attr)) for m in metrics))
     first = metrics[0]
+    kinds = sorted(first.misleading_by_kind)
+    if kinds != ["all"]:
+        for kind in kinds:
+            lines.append(f"{'misleading ' + kind:<26}" + "".join(f"{m.misleading_by_kind.get(kind, ''):>12}"
+                                                                 for m in metrics))
     lines.append(f"{first.n} questions, {first.answerable} answerable, {first.n - first.answerable} must decline")
     return "\n".join(lines)

@@ -27,7 +27,7 @@ ALL_COMMUNE = "all_commune"
 
 REQUIRED = ("key", "name", "official_name", "aliases", "field", "level", "agency", "official_link", "submit",
             "online", "documents", "steps", "processing_time", "fees", "legal_basis", "sources", "updated")
-OPTIONAL = ("codes", "examples", "eligibility", "notes", "related")
+OPTIONAL = ("codes", "examples", "eligibility", "notes", "related", "not_for")
 SECTION_COMMON = ("status", "verified_by", "verified_at", "unconfirmed_items", "text")
 SECTION_FIELDS: Dict[str, Tuple[str, ...]] = {
     "submit": ("offices", "in_person", "postal"),
@@ -130,6 +130,7 @@ class Procedure:
     eligibility: Optional[Section] = None
     notes: Optional[Section] = None
     related: List[str] = field(default_factory=list)
+    not_for: List[str] = field(default_factory=list)   # look-alikes this procedure does not cover (decline)
     path: str = ""
     digest: str = ""
 
@@ -413,6 +414,7 @@ def parse_procedure(data: Any, file: str, stem: str, errors: List[str]) -> Optio
     aliases = _str_list(data.get("aliases"), "aliases", err, min_len=3) if "aliases" in data else []
     examples = _str_list(data.get("examples"), "examples", err)
     related = _str_list(data.get("related"), "related", err)
+    not_for = _str_list(data.get("not_for"), "not_for", err)
     sources = _str_list(data.get("sources"), "sources", err) if data.get("sources") is not None else []
     updated = data.get("updated")
     updated_text = _date_text(updated) if updated is not None else ""
@@ -451,7 +453,7 @@ def parse_procedure(data: Any, file: str, stem: str, errors: List[str]) -> Optio
         processing_time=sections.get("processing_time", blank), fees=sections.get("fees", blank),
         legal_basis=sections.get("legal_basis", blank), sources=sources, updated=updated_text or "",
         codes=codes, examples=examples, eligibility=sections.get("eligibility"), notes=sections.get("notes"),
-        related=related, path=file, digest=hashlib.sha256(raw.encode()).hexdigest()[:16],
+        related=related, not_for=not_for, path=file, digest=hashlib.sha256(raw.encode()).hexdigest()[:16],
     )
 
 

@@ -21,6 +21,7 @@ from .embeddings import Embedder
 from .index import DenseIndex, ensure_index, set_faiss_threads
 from .lexical import BM25, accented_vocabulary, content_words, identity_words, query_tokens
 from .schema import KnowledgeBase, Procedure, load_knowledge_base
+from .scope import ScopeChecker
 
 log = logging.getLogger(__name__)
 DENSE_CANDIDATES = 400
@@ -52,6 +53,10 @@ class SearchResult:
     mode: str = "hybrid"
     features: Dict[str, float] = field(default_factory=dict)
     millis: float = 0.0
+    # why it declined, for the reply: "unnamed" (no procedure named or matched well enough), "lookalike" (sounds
+    # like the top procedure but is one it declares it is not for), "outside" (a topic the base does not cover),
+    # "empty" (nothing to search); "" when answered
+    decline_kind: str = ""
 
     @property
     def top(self) -> Optional[Hit]:
@@ -64,6 +69,7 @@ class SearchResult:
                "results": [{"key": h.key, "name": h.name, "score": round(float(h.score), 4)} for h in self.results]}
         if verbose:
             out["decline_reason"] = self.decline_reason
+            out["decline_kind"] = self.decline_kind
             out["mode"] = self.mode
             out["features"] = {k: round(float(v), 4) for k, v in self.features.items()}
             out["results"] = [dict(asdict(h), score=round(float(h.score), 4), lexical=round(float(h.lexical), 4),
@@ -118,8 +124,11 @@ class Searcher:
     """Searches the knowledge base; loads the KB, the BM25 index and (for dense modes) the model lazily."""
 
     def __init__(self, cfg: Optional[Config] = None, *, embedder: Optional[Embedder] = None,
-                 kb: Optional[KnowledgeBase] = None, decline: Optional[DeclineModel] = None):
+                 kb: Optional[KnowledgeBase] = None, decline: Optional[DeclineModel] = None,
+                 scope_check: bool = True):
         self.cfg = cfg or load_config()
+        self.scope_check = scope_check   # off: the ranking's decline rule alone (for comparison)
+        self._scope: Optional[ScopeChecker] = None
         self._embedder = embedder
         self._kb = kb
         self.decline_model = decline or DeclineModel()
@@ -170,6 +179,21 @@ class Searcher:
             pos = {k: i for i, k in enumerate(self._keys)}
             self._chunk_group = np.array([pos[c.key] for c in chunks], dtype=np.int64)
         return self._chunks
+
+    @property
+    def scope(self) -> ScopeChecker:
+        """The scope check over the procedures' own words, their not_for look-alikes and the anchor topics."""
+        with self._lock:
+            if self._scope is None:
+                texts: Dict[str, List[str]] = {}
+                for c in self.chunks:
+                    if c.key != OOS_KEY:
+                        texts.setdefault(c.key, []).append(c.text)
+                procs = self.kb.procedures
+                self._scope = ScopeChecker.build(texts, {k: p.not_for for k, p in procs.items()},
+                                                 background_texts(),
+                                                 {k: [p.name] + p.aliases for k, p in procs.items()})
+            return self._scope
 
     @property
     def bm25(self) -> BM25:
@@ -255,7 +279,31 @@ class Searcher:
             best = max(best, found / total)
         return best
 
-    def search(self, query: str, k: int = 5, mode: Optional[str] = None) -> SearchResult:
+    def names_procedure(self, key: str, query: str) -> bool:
+        """Does the question name the procedure by one of its names or aliases, unambiguously? Like alias_match,
+        but an alias reduced to one syllable by its function words ("làm sổ đỏ" -> "sổ", "khai tử" -> "khai")
+        must appear with its neighbour ("sổ đỏ", "khai tử"), not inside another word ("hồ sơ", "kê khai")."""
+        aliases = self._identity().get(key, [])
+        names = [self.kb.procedures[key].name] + self.kb.procedures[key].aliases
+        qtokens = query_tokens(query)
+        own = self._accented.get(key, {})
+        qwords = [w if acc is None or acc in own.get(w, {acc}) else "\0" + w for w, acc in qtokens]
+        qset = set(qwords)
+        qpairs = {f"{a}_{b}" for a, b in zip(qwords, qwords[1:])}
+        for alias, text in zip(aliases, names):
+            total = sum(v for _, v in alias)
+            if total <= 0 or sum(v for w, v in alias if w in qset) / total < self.decline_model.full_alias:
+                continue
+            if len(alias) >= 2:
+                return True
+            words = canonical_words(text)
+            pairs = {f"{a}_{b}" for a, b in zip(words, words[1:]) if alias[0][0] in (a, b)}
+            if not pairs or pairs & qpairs:
+                return True
+        return False
+
+    def search(self, query: str, k: int = 5, mode: Optional[str] = None,
+               scope_check: Optional[bool] = None) -> SearchResult:
         """Rank procedures for ``query``, detect the aspect, and decide whether to decline."""
         start = time.perf_counter()
         mode = mode or self.cfg.mode
@@ -266,7 +314,7 @@ class Searcher:
         aspect = detect_aspect(query)
         if not self.kb.procedures or not query.strip():
             return SearchResult(query, True, "empty knowledge base" if query.strip() else "empty question", aspect,
-                                mode=mode)
+                                mode=mode, decline_kind="empty")
         lex_chunks = self._lexical_chunk_scores(query) if mode != "dense" else np.zeros(len(chunks))
         dense_chunks = self._dense_chunk_scores(query) if mode != "bm25" else np.zeros(len(chunks))
         lex_best, lex_arg = _group_max(lex_chunks, groups, n_groups)
@@ -295,8 +343,20 @@ class Searcher:
                             float(dense_best[gi])))
         feats = self._features(query, order, fused, lex_best, dense_best, oos, mode)
         declined, reason = self.decline_model.decide(feats, mode)
-        return SearchResult(query, declined, reason, aspect, hits, mode, asdict(feats),
-                            (time.perf_counter() - start) * 1000)
+        kind = "empty" if feats.n_words == 0 else "unnamed"
+        feats_out = asdict(feats)
+        if hits and kind != "empty" and (self.scope_check if scope_check is None else scope_check):
+            named = self.names_procedure(hits[0].key, query)
+            verdict = self.scope.check(query, hits[0].key, named=named)
+            feats_out["names_top"] = float(named)
+            feats_out["scope_foreign"] = verdict.foreign
+            feats_out["scope_covered"] = verdict.covered
+            if not verdict.in_scope:
+                # also for a question the ranking already declined: an outside topic gets no "did you mean"
+                reason = verdict.reason if not declined else f"{reason}; {verdict.reason}"
+                declined, kind = True, "lookalike" if verdict.lookalike else "outside"
+        return SearchResult(query, declined, reason, aspect, hits, mode, feats_out,
+                            (time.perf_counter() - start) * 1000, kind if declined else "")
 
     def _features(self, query: str, order: np.ndarray, fused: np.ndarray,
                   lex_best: np.ndarray, dense_best: np.ndarray, oos: int, mode: str) -> Features:

@@ -1,6 +1,7 @@
 """action_answer_procedure on the real knowledge base and embedding model: exact events, honest messages."""
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -75,6 +76,55 @@ async def test_uncovered_procedure_is_declined_honestly():
     text = messages[0]["text"]
     assert "https://dichvucong.gov.vn" in text
     assert "/human_handoff" in payloads(messages[0])
+
+
+OUTSIDE_REPLY = ("Dạ, tôi chưa có hướng dẫn cho nội dung này nên không dám trả lời, để tránh hướng dẫn sai cho "
+                 "anh/chị. Anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn) hoặc bấm "
+                 "\"Gặp cán bộ\" để được hỗ trợ.")
+
+TAX_QUESTION = "Cá nhân có thu nhập từ hai nơi thì tự quyết toán thuế thu nhập cá nhân như thế nào?"
+
+
+async def test_an_outside_topic_gets_the_portal_and_an_officer_but_no_procedure():
+    events, messages = await ask(TAX_QUESTION)
+    assert events == [SlotSet("fallback_count", 0.0)]
+    assert messages == [dict(messages[0], text=OUTSIDE_REPLY,
+                             buttons=[{"title": "Gặp cán bộ", "payload": "/human_handoff"}])]
+
+
+async def test_a_look_alike_offers_the_procedure_it_resembles():
+    events, messages = await ask("đăng ký xe ô tô cho công ty mới mua cần những gì")
+    assert events == [SlotSet("fallback_count", 0.0)]
+    assert len(messages) == 1
+    assert messages[0]["text"] == (
+        "Dạ, tôi mới có hướng dẫn thủ tục Đăng ký xe máy, cấp biển số, chưa có cho đúng trường hợp anh/chị hỏi nên "
+        "không dám trả lời, để tránh hướng dẫn sai. Nếu đúng là thủ tục đó, mời anh/chị bấm chọn bên dưới; nếu "
+        "không, anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia (https://dichvucong.gov.vn) hoặc bấm "
+        "\"Gặp cán bộ\" để được hỗ trợ.")
+    assert messages[0]["buttons"] == [
+        {"title": "Đăng ký xe máy, cấp biển số",
+         "payload": '/ask_procedure{"procedure_key": "dang_ky_xe", "aspect": "documents"}'},
+        {"title": "Gặp cán bộ", "payload": "/human_handoff"}]
+
+
+async def test_a_decline_is_kept_for_officers_with_personal_data_masked():
+    from actions import unanswered
+
+    await ask("mở tiệm cầm đồ cần giấy phép gì, số em 0912345678")
+    await asyncio.gather(*list(unanswered._pending))
+    latest = unanswered.recent(1)[0]
+    assert latest["reason"] == "declined" and "0912345678" not in latest["text"] and "cầm đồ" in latest["text"]
+
+
+async def test_a_failing_catalogue_tier_falls_back_to_the_curated_decline(monkeypatch: pytest.MonkeyPatch):
+    class Broken:
+        def search(self, text):
+            raise RuntimeError("catalogue index missing")
+
+    kc.warm_up()
+    monkeypatch.setattr(kc, "_catalogue", Broken())
+    events, messages = await ask(TAX_QUESTION)
+    assert events == [SlotSet("fallback_count", 0.0)] and messages[0]["text"] == OUTSIDE_REPLY
 
 
 async def test_a_button_names_procedure_and_aspect():
