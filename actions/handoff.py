@@ -21,7 +21,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
-from actions.hours import HOURS_TEXT, describe_next_opening, now_local
+from actions.hours import describe_next_opening, hours_text, now_local
 
 MAX_FALLBACKS_BEFORE_HANDOFF = 2
 
@@ -87,7 +87,7 @@ def handoff_message(moment: Optional[dt.datetime] = None) -> str:
     moment = moment or now_local()
     when = describe_next_opening(moment)
     return (
-        "Tôi đã chuyển cuộc trò chuyện cho cán bộ một cửa. Cán bộ làm việc " + HOURS_TEXT + "; "
+        "Tôi đã chuyển cuộc trò chuyện cho cán bộ một cửa. Cán bộ làm việc " + hours_text() + "; "
         f"cán bộ sẽ trả lời anh/chị {when}. Trong thời gian chờ, tôi tạm dừng trả lời tự động. "
         "Anh/chị cứ nhắn nội dung cần hỏi, cán bộ sẽ đọc được."
     )
