@@ -93,6 +93,16 @@ def handoff_message(moment: Optional[dt.datetime] = None) -> str:
     )
 
 
+def callback_offer_message(moment: Optional[dt.datetime] = None) -> str:
+    """Out of working hours: the hand-off is recorded and a call-back number is asked for."""
+    moment = moment or now_local()
+    return (
+        "Tôi đã chuyển yêu cầu của anh/chị cho cán bộ một cửa. Cán bộ làm việc " + hours_text() + ", nên sẽ liên hệ "
+        f"anh/chị {describe_next_opening(moment)}. Anh/chị có thể để lại số điện thoại (và giờ tiện nghe máy) để "
+        "cán bộ gọi lại."
+    )
+
+
 class ActionHandoff(Action):
     """Hand the conversation to an officer and pause the bot."""
 
@@ -106,9 +116,16 @@ class ActionHandoff(Action):
         channel = (tracker.get_latest_input_channel() or "rest")
         await db.run_sync(record_handoff, tracker.sender_id, channel, reason,
                           tracker.latest_message.get("text"))
-        dispatcher.utter_message(text=handoff_message())
         # A form in progress (e.g. asking a dossier code) ends: the officer takes the conversation from here.
         stop_form = [ActiveLoop(None), SlotSet("requested_slot", None)] if tracker.active_loop_name else []
+        from actions import callbacks
+
+        if callbacks.offer_callback(now_local(), str(tracker.latest_message.get("text") or "")):
+            # No officer reads it now: offer a call-back and keep answering meanwhile (no pause).
+            dispatcher.utter_message(text=callback_offer_message())
+            taken = await callbacks.take_callback(dispatcher, tracker)
+            return stop_form + [SlotSet("fallback_count", 0.0), SlotSet("callback_pending", None if taken else True)]
+        dispatcher.utter_message(text=handoff_message())
         return stop_form + [SlotSet("fallback_count", 0.0), ConversationPaused()]
 
 

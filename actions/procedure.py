@@ -11,7 +11,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_client as kc
@@ -60,6 +60,15 @@ class ActionAnswerProcedure(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        events = await self._run(dispatcher, tracker)
+        from actions.appointments.combined import wants_booking
+
+        text = str(tracker.latest_message.get("text") or "")
+        if not tracker.active_loop_name and not text.startswith("/") and wants_booking(text):
+            return events + [FollowupAction("booking_form")]  # "cần giấy gì, đặt lịch luôn": both, in order
+        return events
+
+    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         text = (tracker.latest_message.get("text") or "").strip()
         current = tracker.get_slot("procedure_key")
         chosen = next(iter(_entity_values(tracker, "procedure_key")), None)
