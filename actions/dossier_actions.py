@@ -56,12 +56,30 @@ class ValidateDossierForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_dossier_form"
 
+    async def extract_dossier_code(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> Dict[Text, Any]:
+        """A mistyped code or an ID number in the message that starts the lookup is answered, not ignored."""
+        from actions.dossier_codes import has_id_number, malformed_code
+
+        text = str(tracker.latest_message.get("text") or "")
+        if tracker.get_slot("requested_slot") or tracker.get_slot("dossier_code") or text.startswith("/") or \
+                any(e.get("entity") == "dossier_code" for e in tracker.latest_message.get("entities") or []):
+            return {}
+        return {"dossier_code": text} if malformed_code(text) or has_id_number(text) else {}
+
     async def validate_dossier_code(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
         """Normalise the code (spaces, case, missing dots); refuse unknown formats and unknown dossiers."""
+        from actions.dossier_codes import ID_NOT_A_CODE, PROOF_NOT_A_CODE, explain_malformed, has_id_number
+        from actions.dossier_codes import proof_digits
+
         code = canonical_code(str(slot_value or ""))
         if not is_valid_code(code):
-            dispatcher.utter_message(text="Mã này chưa đúng định dạng. " + CODE_FORMAT)
+            raw = str(slot_value or "")
+            # Say what the answer is instead (an ID number, the proof digits, a code with a wrong part).
+            why = ID_NOT_A_CODE if has_id_number(raw) else PROOF_NOT_A_CODE if proof_digits(raw) else \
+                explain_malformed(raw) or "Mã này chưa đúng định dạng. " + CODE_FORMAT
+            dispatcher.utter_message(text=why)
             return {"dossier_code": None}
         try:
             dossier = await get_backend().get(code)
@@ -126,9 +144,12 @@ class ValidateDossierProofForm(FormValidationAction):
     async def validate_proof_last4(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
         """Turn the citizen's digits into a proof result; the digits themselves are not kept in the slot."""
+        from actions.dossier_codes import proof_digits
+
         code = tracker.get_slot("last_dossier_code")
+        digits = proof_digits(str(slot_value or "")) or str(slot_value or "")  # "4 số cuối là 2519", "à 2580"
         try:
-            result = await guard().check(tracker.sender_id, code, str(slot_value or ""))
+            result = await guard().check(tracker.sender_id, code, digits)
         except BackendUnavailable:
             dispatcher.utter_message(text=UNAVAILABLE)
             return {"proof_last4": "unavailable"}

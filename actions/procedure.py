@@ -52,6 +52,13 @@ def is_follow_up(text: str, names_procedure: bool) -> bool:
     return sum(1 for w in content_words(text) if w not in ASPECT_WORDS) <= 1
 
 
+def _procedure_title(key: str) -> str:
+    from knowledge.offices import get_procedure
+
+    proc = get_procedure(key)
+    return proc.name if proc else key
+
+
 class ActionAnswerProcedure(Action):
     """Answer a procedure question for the aspect asked, keeping the procedure in context."""
 
@@ -94,6 +101,13 @@ class ActionAnswerProcedure(Action):
         names_procedure = bool(_entity_values(tracker, "procedure")) or outcome.mentions_procedure
         if current and is_follow_up(text, names_procedure):
             return self._answer(dispatcher, current, outcome.aspect)
+        offered = [k for k in tracker.get_slot("procedure_candidates") or [] if kc.has_procedure(k)]
+        if offered and not current:  # the citizen answers our "which procedure?" question
+            top = outcome.results[0].key if outcome.results else None
+            if top in offered:
+                return self._answer(dispatcher, top, outcome.aspect)
+            if is_follow_up(text, names_procedure):
+                return self._clarify_again(dispatcher, offered, outcome.aspect)
         if outcome.declined:
             return self._decline(dispatcher, tracker, text, outcome)
         if outcome.ambiguous and not names_procedure:
@@ -106,7 +120,15 @@ class ActionAnswerProcedure(Action):
                    for o in answer.follow_ups]
         buttons.append({"title": "Đặt lịch nộp hồ sơ", "payload": payload("book_appointment", procedure_key=key)})
         dispatcher.utter_message(text=answer.text, buttons=buttons)
-        return [SlotSet("procedure_key", key), SlotSet("aspect", aspect), SlotSet("fallback_count", 0.0)]
+        return [SlotSet("procedure_key", key), SlotSet("aspect", aspect), SlotSet("fallback_count", 0.0),
+                SlotSet("procedure_candidates", None)]
+
+    def _clarify_again(self, dispatcher: CollectingDispatcher, keys: List[str], aspect: str) -> List[EventType]:
+        """A bare "cần giấy gì" after our clarifying question: ask again which procedure, for that aspect."""
+        dispatcher.utter_message(
+            text="Để trả lời đúng, anh/chị cho tôi biết là thủ tục nào trong các thủ tục dưới đây ạ?",
+            buttons=[{"title": _procedure_title(k), "payload": payload("ask_procedure", procedure_key=k, aspect=aspect)} for k in keys[:4]])
+        return [SlotSet("fallback_count", 0.0)]
 
     def _clarify(self, dispatcher: CollectingDispatcher, outcome: "kc.SearchOutcome") -> List[EventType]:
         candidates = outcome.results[:4]
@@ -115,7 +137,7 @@ class ActionAnswerProcedure(Action):
             buttons=[{"title": r.name, "payload": payload("ask_procedure", procedure_key=r.key, aspect=outcome.aspect)}
                      for r in candidates],
         )
-        return [SlotSet("fallback_count", 0.0)]
+        return [SlotSet("fallback_count", 0.0), SlotSet("procedure_candidates", [r.key for r in candidates])]
 
     def _ask_which(self, dispatcher: CollectingDispatcher) -> List[EventType]:
         dispatcher.utter_message(
@@ -139,4 +161,4 @@ class ActionAnswerProcedure(Action):
                         f"sai cho anh/chị. Anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia ({PORTAL}) "
                         "hoặc hỏi trực tiếp cán bộ một cửa.")
         dispatcher.utter_message(text=text_out, buttons=buttons)
-        return [SlotSet("fallback_count", 0.0)]
+        return [SlotSet("fallback_count", 0.0), SlotSet("procedure_candidates", [r.key for r in closest] or None)]
