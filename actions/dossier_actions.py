@@ -9,7 +9,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import FollowupAction, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -117,6 +117,12 @@ class ActionShowDossier(Action):
             dispatcher.utter_message(text=f"Tôi không tìm thấy hồ sơ có mã {code}. " + CODE_FORMAT)
             return reset
         dispatcher.utter_message(text=render_public_vi(dossier))
+        from actions.dossier_codes import asks_private
+
+        if asks_private(str(tracker.latest_message.get("text") or "")):
+            # "tra hồ sơ X kèm tên người nộp": the status, then the proof before any personal detail.
+            return reset + [SlotSet("last_dossier_code", dossier.code), SlotSet("fallback_count", 0.0),
+                            FollowupAction("dossier_proof_form")]
         dispatcher.utter_message(
             text="Anh/chị có muốn nhận tin nhắn khi hồ sơ này thay đổi trạng thái không?",
             buttons=[{"title": "Có, báo cho tôi", "payload": "/affirm"},
@@ -140,6 +146,18 @@ class ValidateDossierProofForm(FormValidationAction):
                              domain: DomainDict) -> List[Text]:
         """Nothing to ask when there is no dossier to prove."""
         return domain_slots if tracker.get_slot("last_dossier_code") else []
+
+    async def extract_proof_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        """Digits sent just before the form opened ("0737" after a lookup) are the answer to it."""
+        from actions.dossier_codes import proof_digits
+
+        text = str(tracker.latest_message.get("text") or "")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") or intent != "inform" or text.startswith("/"):
+            return {}
+        digits = proof_digits(text)
+        return {"proof_last4": digits} if digits else {}
 
     async def validate_proof_last4(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
@@ -187,8 +205,8 @@ class ActionShowDossierDetails(Action):
                 return events
         if result == ProofResult.LOCKED.value:
             dispatcher.utter_message(
-                text="Thông tin xác minh không khớp quá nhiều lần. Để bảo vệ hồ sơ, tạm thời tôi không thể hiển thị "
-                     "thông tin cá nhân của hồ sơ này. Anh/chị vui lòng thử lại sau 30 phút hoặc liên hệ bộ phận một "
+                text="Thông tin xác minh không khớp quá nhiều lần nên thông tin cá nhân của hồ sơ này đã bị tạm khóa. "
+                     "Để bảo vệ hồ sơ, tôi không thể hiển thị thông tin cá nhân lúc này. Anh/chị vui lòng thử lại sau 30 phút hoặc liên hệ bộ phận một "
                      "cửa và mang theo giấy hẹn.")
         return events
 

@@ -53,6 +53,14 @@ def proof_digits(text: str) -> Optional[str]:
     return (m.group(1) or m.group(2)) if m else None
 
 
+_PRIVATE_RE = re.compile(r"\b(ten nguoi nop|nguoi nop|nguoi dung ten|ho ten|chi tiet|so dien thoai|thong tin ca nhan)\b")
+
+
+def asks_private(text: str) -> bool:
+    """The message asks for the applicant's personal details (name, phone, "chi tiết")."""
+    return bool(_PRIVATE_RE.search(fold(text or "")))
+
+
 def has_id_number(text: str) -> bool:
     """A 12-digit citizen ID number in the text."""
     return bool(_ID_RE.search(re.sub(r"[ .]", "", text or "")))

@@ -105,7 +105,7 @@ class ActionAnswerProcedure(Action):
         if offered and not current:  # the citizen answers our "which procedure?" question
             top = outcome.results[0].key if outcome.results else None
             if top in offered:
-                return self._answer(dispatcher, top, outcome.aspect)
+                return self._answer(dispatcher, top, outcome.aspect) + [SlotSet("procedure_candidates", None)]
             if is_follow_up(text, names_procedure):
                 return self._clarify_again(dispatcher, offered, outcome.aspect)
         if outcome.declined:
@@ -120,8 +120,7 @@ class ActionAnswerProcedure(Action):
                    for o in answer.follow_ups]
         buttons.append({"title": "Đặt lịch nộp hồ sơ", "payload": payload("book_appointment", procedure_key=key)})
         dispatcher.utter_message(text=answer.text, buttons=buttons)
-        return [SlotSet("procedure_key", key), SlotSet("aspect", aspect), SlotSet("fallback_count", 0.0),
-                SlotSet("procedure_candidates", None)]
+        return [SlotSet("procedure_key", key), SlotSet("aspect", aspect), SlotSet("fallback_count", 0.0)]
 
     def _clarify_again(self, dispatcher: CollectingDispatcher, keys: List[str], aspect: str) -> List[EventType]:
         """A bare "cần giấy gì" after our clarifying question: ask again which procedure, for that aspect."""
@@ -161,4 +160,5 @@ class ActionAnswerProcedure(Action):
                         f"sai cho anh/chị. Anh/chị có thể tra cứu trên Cổng Dịch vụ công quốc gia ({PORTAL}) "
                         "hoặc hỏi trực tiếp cán bộ một cửa.")
         dispatcher.utter_message(text=text_out, buttons=buttons)
-        return [SlotSet("fallback_count", 0.0), SlotSet("procedure_candidates", [r.key for r in closest] or None)]
+        return [SlotSet("fallback_count", 0.0)] + ([SlotSet("procedure_candidates", [r.key for r in closest])]
+                                                   if closest else [])

@@ -60,6 +60,7 @@ class Match:
     said: str                          # the old or current name as written in the data ("Quận Long Biên")
     units: List[Unit] = field(default_factory=list)
     start: int = 0                     # word position in the text (matches are returned in reading order)
+    prefixed: bool = False             # written with its kind word ("phường X", "quận Y"), not bare
 
     def in_province(self, province_key: str) -> List[Unit]:
         """The matched units of one province."""
@@ -197,7 +198,7 @@ def find_units(text: str, province_key: Optional[str] = None) -> List[Match]:
             match = _pick(entries, province_key)
             if match is None:
                 continue
-            match.start = i
+            match.start, match.prefixed = i, level is not None
             found.append(match)
             for j in range(i - np_, i + n):
                 used[j] = True

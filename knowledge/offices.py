@@ -189,6 +189,7 @@ class Place:
     candidates: List[Office] = field(default_factory=list)
     said: str = ""            # the name as the division data writes it ("Phường Dịch Vọng Hậu", "Quận Long Biên")
     old: bool = False         # ``said`` is a district-era name
+    prefixed: bool = False    # the place was written with its kind word ("phường X"), or by an office's name
     province: str = ""        # for OTHER_PROVINCE: the province the unit belongs to
 
 
@@ -210,17 +211,20 @@ def resolve_place(text: str, procedure_key: Optional[str] = None) -> Place:
     police = any(w in ("cong", "ca") for w in words) and ("an" in words or "ca" in words)
     for match in matches[-1:]:  # the last place named wins ("từ Hoàng Mai sang Định Công")
         local = match.in_province(province_key())
+        old = match.how != admin_units.CURRENT
         if not local:
             unit = match.units[0] if match.units else None
-            return Place(OTHER_PROVINCE, said=match.said, province=unit.province if unit else "")
+            return Place(OTHER_PROVINCE, said=match.said, province=unit.province if unit else "", prefixed=True)
         offices = [o for o in (_office_of_unit(u, police, procedure_key) for u in local) if o is not None]
         if len(offices) == 1:
-            return Place(FOUND, offices[0], said=match.said, old=match.how != admin_units.CURRENT)
+            return Place(FOUND, offices[0], said=match.said, old=old, prefixed=match.prefixed or police)
         if offices:
-            return Place(CHOOSE, candidates=offices, said=match.said, old=match.how != admin_units.CURRENT)
-    named = match_name(text)
+            return Place(CHOOSE, candidates=offices, said=match.said, old=old, prefixed=match.prefixed)
+    # Offices that are not a ward's (the city's service centre...) by their own names; the wards' offices are
+    # found above by the division data, never by loose word overlap ("bắt đầu" is not "xã Bất Bạt").
+    named = match_name(text, [o for o in all_offices() if o.kind not in ("commune", "commune_police")])
     if named is not None:
-        return Place(FOUND, named)
+        return Place(FOUND, named, prefixed=True)
     return Place(NOT_FOUND)
 
 

@@ -189,11 +189,11 @@ class ActionAskApptName(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         ack = acknowledgement(tracker)
         if times_asked(tracker, self.name()) >= 2:
-            dispatcher.utter_message(text=ack + "Tôi chưa nhận ra họ tên. Anh/chị nhập đầy đủ họ và tên người đến "
+            dispatcher.utter_message(text=ack + "Tôi chưa nhận ra họ tên. Anh/chị nhập đầy đủ họ tên người đến "
                                                 "làm thủ tục (ví dụ: Nguyễn Văn An), hoặc nhắn \"thôi\" để dừng.",
                                      buttons=[HANDOFF_BUTTON])
             return []
-        dispatcher.utter_message(text=ack + "Anh/chị vui lòng cho biết họ và tên người đến làm thủ tục.")
+        dispatcher.utter_message(text=ack + "Anh/chị vui lòng cho biết họ tên người đến làm thủ tục.")
         return []
 
 

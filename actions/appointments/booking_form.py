@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -20,6 +21,7 @@ from actions.appointments.extract import clean_name, entity_value, find_name, is
 from actions.appointments.validation import AppointmentFormBase, asked, is_digression, phone_in, pieces
 from knowledge import offices as directory
 from knowledge.schema import Office
+from nlu.textnorm import fold
 
 log = logging.getLogger(__name__)
 HINT_SLOT = "appt_office_hint"
@@ -98,7 +100,14 @@ class ValidateBookingForm(AppointmentFormBase):
             return {"appt_office": f"geo:{lat},{lon}"}
         if is_payload(tracker):
             return {}
-        place = directory.resolve_place(text_of(tracker), self._procedure_key(tracker))
+        text = text_of(tracker)
+        person = find_name(text)
+        if person:  # "Đinh Công Minh" is a person, not phường Định Công
+            text = re.sub(re.escape(person), " ", text, flags=re.IGNORECASE)
+            text = " ".join(w for w in text.split() if fold(w) not in {fold(x) for x in person.split()})
+        place = directory.resolve_place(text, self._procedure_key(tracker))
+        if tracker.get_slot("appt_office") and not place.prefixed and not asked(tracker, "appt_office"):
+            return {}  # once an office is chosen, only a place written as such ("phường X") changes it
         if place.status == directory.FOUND and place.office is not None:
             return {} if place.office.id == tracker.get_slot("appt_office") else {"appt_office": place.office.id}
         if place.status == directory.CHOOSE:

@@ -36,7 +36,7 @@ _CAPS_RUN_RE = re.compile(r"(?<![^\W\d_])([A-ZÀ-Ỹ][^\W\d_]*(?:\s+[A-ZÀ-Ỹ][
 # Words that end a name typed before the next piece ("Nguyễn Văn An sđt ...", "tên Lan nhé").
 _STOP_WORDS = frozenset("sdt so dien thoai sđt đt dt sđt: nhe nhé a ạ nha nhá voi với va và o ở luc lúc ngay ngày "
                         "sang sáng chieu chiều toi tối gio giờ la là di đi den đến can cần lam làm dat đặt "
-                        "phuong phường xa xã quan quận huyện huyen cong công".split())
+                        "phuong phường xa xã quan quận huyện huyen".split())
 _PLACE_BEFORE = re.compile(r"(?:phường|xã|quận|huyện|thị trấn|thị xã|công an|ubnd|phuong|xa|quan|huyen|ở|o|tại|tai)"
                            r"\s*$", re.IGNORECASE)
 
