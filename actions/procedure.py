@@ -100,7 +100,7 @@ class ActionAnswerProcedure(Action):
 
         names_procedure = bool(_entity_values(tracker, "procedure")) or outcome.mentions_procedure
         if current and is_follow_up(text, names_procedure):
-            return self._answer(dispatcher, current, outcome.aspect)
+            return self._answer_many(dispatcher, current, text, outcome.aspect)
         offered = [k for k in tracker.get_slot("procedure_candidates") or [] if kc.has_procedure(k)]
         if offered and not current:  # the citizen answers our "which procedure?" question
             top = outcome.results[0].key if outcome.results else None
@@ -112,7 +112,18 @@ class ActionAnswerProcedure(Action):
             return self._decline(dispatcher, tracker, text, outcome)
         if outcome.ambiguous and not names_procedure:
             return self._clarify(dispatcher, outcome)
-        return self._answer(dispatcher, outcome.results[0].key, outcome.aspect)
+        return self._answer_many(dispatcher, outcome.results[0].key, text, outcome.aspect)
+
+    def _answer_many(self, dispatcher: CollectingDispatcher, key: str, text: str, aspect: str) -> List[EventType]:
+        """Every aspect the message asks ("mất bao lâu, có mất phí không"), in order; the buttons after the last."""
+        from actions.procedure_aspects import aspects_in
+
+        aspects = aspects_in(text)
+        if len(aspects) < 2:
+            return self._answer(dispatcher, key, aspect)
+        for one in aspects[:-1]:
+            dispatcher.utter_message(text=kc.compose(key, one).text)
+        return self._answer(dispatcher, key, aspects[-1])
 
     def _answer(self, dispatcher: CollectingDispatcher, key: str, aspect: str) -> List[EventType]:
         answer = kc.compose(key, aspect)
