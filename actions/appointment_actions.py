@@ -13,7 +13,7 @@ import logging
 from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
@@ -22,7 +22,7 @@ from actions.appointments.asks import (ActionAskApptConfirm, ActionAskApptDate, 
                                        ActionAskApptOffice, ActionAskApptPhone, ActionAskApptTime,
                                        ActionAskManageAction)
 from actions.appointments.booking_form import ValidateBookingForm  # noqa: F401
-from actions.appointments.extract import (CANCEL, MOVE, clean_name, detect_manage_action, entity_value,  # noqa: F401
+from actions.appointments.extract import (CANCEL, MOVE, clean_name, detect_manage_action, entity_value, folded,  # noqa: F401,E501
                                           find_name, parse_time, same_week_correction, slot_datetime, text_of)
 from actions.appointments.manage_form import MAX_PROOF_ATTEMPTS, ValidateManageBookingForm  # noqa: F401
 from actions.appointments.validation import AppointmentFormBase, phone_in, touch  # noqa: F401
@@ -217,6 +217,10 @@ class ActionFindBookings(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        from actions.conversation import private_details_asked
+
+        if private_details_asked(tracker) and "lich" not in folded(text_of(tracker)).split():
+            return [FollowupAction("dossier_proof_form")]  # "tên, số điện thoại người nộp" after a dossier lookup
         own = await db.run_sync(lookup.of_sender, tracker.sender_id)
         if own:
             lines = [texts.booking_line(b.code, get_office(b.office_id), b.slot_start) for b in own[:5]]

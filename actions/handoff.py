@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
@@ -137,6 +137,10 @@ class ActionFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        from actions.conversation import private_details_asked
+
+        if private_details_asked(tracker):
+            return [FollowupAction("dossier_proof_form")]  # the applicant's details asked after a lookup
         count = float(tracker.get_slot("fallback_count") or 0) + 1
         if count >= MAX_FALLBACKS_BEFORE_HANDOFF:
             dispatcher.utter_message(

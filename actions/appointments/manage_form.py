@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions import db
 from actions.appointments import lookup, store
 from actions.appointments.extract import CANCEL, MOVE, detect_manage_action, entity_value, is_payload, latest_intent
-from actions.appointments.extract import text_of
+from actions.appointments.extract import folded, text_of
 from actions.appointments.validation import AppointmentFormBase, asked, is_digression, phone_in
 from knowledge import offices as directory
 from knowledge.schema import Office
@@ -113,6 +113,18 @@ class ValidateManageBookingForm(AppointmentFormBase):
             if out.get("appt_date") and hhmm:
                 out.update(await self.check_time(office, out["appt_date"], hhmm, dispatcher))
         return out
+
+    async def extract_appt_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> Dict[Text, Any]:
+        """A yes to the summary; "đúng, hủy giúp tôi" confirms a cancellation too."""
+        out = await super().extract_appt_confirm(dispatcher, tracker, domain)
+        if out or not asked(tracker, "appt_confirm"):
+            return out
+        words = folded(text_of(tracker)).split()
+        wanted = tracker.get_slot("manage_action")
+        if "khong" not in words and wanted and detect_manage_action(text_of(tracker)) == wanted:
+            return {"appt_confirm": True}
+        return {}
 
     async def extract_manage_action(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:

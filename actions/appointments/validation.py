@@ -104,6 +104,14 @@ def phone_in(tracker: Tracker) -> Optional[str]:
     return m.group(0) if m else None
 
 
+def _inside_name(tracker: Tracker, typed: str) -> bool:
+    """"Mai" in "Mai Xuân Trường" is a person's name, not "tomorrow"."""
+    from actions.appointments.extract import find_name
+
+    name = find_name(text_of(tracker))
+    return bool(name) and all(w in folded(name).split() for w in folded(typed).split())
+
+
 class AppointmentFormBase(FormValidationAction, abc.ABC):
     """Date, time, phone and confirmation, shared by the booking and the manage forms."""
 
@@ -123,7 +131,7 @@ class AppointmentFormBase(FormValidationAction, abc.ABC):
             return {}
         value = entity_value(tracker, "date") if is_payload(tracker) else None
         if value is None:
-            dates = datetimes(tracker, "date")
+            dates = [d for d in datetimes(tracker, "date") if not _inside_name(tracker, d.text)]
             if dates:
                 value = dates[0].value if dates[0].value and not dates[0].invalid else dates[0].text
                 value = same_week_correction(dates[0].text, value, tracker.get_slot("appt_date"))
