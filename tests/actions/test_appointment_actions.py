@@ -339,3 +339,10 @@ def test_clean_name(text, name):
     ("huy lich hen", "cancel"), ("lịch hẹn của tôi", None)])
 def test_detect_manage_action(text, action):
     assert aa.detect_manage_action(text) == action
+
+
+async def test_a_name_that_is_also_a_day_word_is_a_name():
+    slots, _ = await turn(aa.ValidateBookingForm(), tracker(
+        "Mai Thị Hằng, 0912 345 678", requested="appt_name", entities=[entity("phone", "0912 345 678")],
+        slots={"appt_procedure": "none", "appt_office": "phuong_ba_dinh", "appt_date": THU, "appt_time": "09:00"}))
+    assert slots == {"appt_name": "Mai Thị Hằng", "appt_phone": "0912345678", "appt_confirm": None}
