@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Text
@@ -44,8 +45,11 @@ def wants_callback(text: str) -> bool:
 
 
 def offer_callback(moment: Optional[dt.datetime] = None, text: str = "") -> bool:
-    """Out of working hours, or when asked for, a hand-off offers a call-back."""
-    return not is_working_time(moment or now_local()) or wants_callback(text)
+    """Out of working hours (unless HANDOFF_CALLBACK_OUT_OF_HOURS=0), or when asked for, a hand-off offers a
+    call-back instead of pausing the bot."""
+    out_of_hours = os.environ.get("HANDOFF_CALLBACK_OUT_OF_HOURS", "1") != "0" and \
+        not is_working_time(moment or now_local())
+    return out_of_hours or wants_callback(text)
 
 
 def record_callback(sender_id: str, phone: str, name: Optional[str], note: Optional[str],
