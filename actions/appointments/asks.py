@@ -54,17 +54,22 @@ def acknowledgement(tracker: Tracker) -> str:
 
 
 def times_asked(tracker: Tracker, action_name: str) -> int:
-    """How many times in a row (across turns) this question was the last one asked."""
+    """How many times in a row (across turns) this question was asked before now.
+
+    The form runs its questions itself (no action event is logged for them); it sets ``requested_slot`` each time
+    it asks, so consecutive settings to this slot count the earlier questions.
+    """
+    if just_given(tracker):
+        return 0  # the last message moved the booking on: this is not a repeated question
+    slot = action_name[len("action_ask_"):]
     n = 0
     for event in reversed(tracker.events):
-        if event.get("event") != "action":
+        if event.get("event") != "slot" or event.get("name") != "requested_slot":
             continue
-        name = str(event.get("name") or "")
-        if name.startswith(("action_ask_", "utter_ask_")):
-            if name != action_name:
-                break
-            n += 1
-    return n
+        if event.get("value") != slot:
+            break
+        n += 1
+    return n  # the form shows its question before it records this turn's setting
 
 
 def _hint(tracker: Tracker) -> Dict[str, Any]:

@@ -58,13 +58,18 @@ def pieces(tracker: Tracker) -> bool:
     """True when the latest message carries a date, a time or a phone (then it is not a digression)."""
     if is_payload(tracker):
         return False
-    return bool(datetimes(tracker, "date") or datetimes(tracker, "time") or entity_value(tracker, "phone")
+    times = [t for t in datetimes(tracker, "time") if re.search(r"\d", t.text or "")]
+    return bool(datetimes(tracker, "date") or times or entity_value(tracker, "phone")
                 or _PHONEISH_RE.search(text_of(tracker)))
 
 
 def is_digression(tracker: Tracker) -> bool:
     """A message that asks something else and gives nothing for the form."""
     intent = latest_intent(tracker)
+    from actions.callbacks import wants_callback
+
+    if intent == "human_handoff" or wants_callback(text_of(tracker)):
+        return True  # "cho gặp cán bộ, để lại số gọi lại" is for the hand-off, not the form
     if intent not in DIGRESSIONS:
         return False
     from actions.appointments.extract import find_name
@@ -136,7 +141,7 @@ class AppointmentFormBase(FormValidationAction, abc.ABC):
                 value = dates[0].value if dates[0].value and not dates[0].invalid else dates[0].text
                 value = same_week_correction(dates[0].text, value, tracker.get_slot("appt_date"))
             elif asked(tracker, "appt_date") and not is_payload(tracker) and not datetimes(tracker, "time") \
-                    and not phone_in(tracker):
+                    and not phone_in(tracker) and latest_intent(tracker) != "deny" and not _names_place(tracker):
                 value = text_of(tracker)  # validation explains why it is not a date
         if value is None:
             return {}
@@ -157,8 +162,11 @@ class AppointmentFormBase(FormValidationAction, abc.ABC):
             value = entity_value(tracker, "time")
             return {"appt_time": value} if value else {}
         times = datetimes(tracker, "time")
-        # "sáng thứ 5 tầm 10h": the written hour wins over the part of day ("sáng" alone reads as 08:00).
+        # "sáng thứ 5 tầm 10h": the written hour wins over the part of day ("sáng" alone reads as 08:00), and a
+        # part of day alone ("tối rồi") is a time only when a time was asked.
         times = sorted(times, key=lambda t: not re.search(r"\d", t.text or ""))
+        if times and not re.search(r"\d", times[0].text or "") and not asked(tracker, "appt_time"):
+            times = []
         if times and times[0].value:
             return {"appt_time": parse_time(times[0].value, text_of(tracker)) or times[0].text}
         if asked(tracker, "appt_time") and not datetimes(tracker, "date") and not phone_in(tracker) \
