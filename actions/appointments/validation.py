@@ -72,6 +72,8 @@ def is_digression(tracker: Tracker) -> bool:
         return True  # "cho gặp cán bộ, để lại số gọi lại" is for the hand-off, not the form
     if intent not in DIGRESSIONS:
         return False
+    if intent == "out_of_scope" and tracker.get_slot("requested_slot") and len(text_of(tracker).split()) <= 6:
+        return False  # a short answer the NLU could not place ("chỗ gần nhà") is a miss for the question asked
     from actions.appointments.extract import find_name
 
     if pieces(tracker) or find_name(text_of(tracker)):
