@@ -10,7 +10,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import FollowupAction, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -26,9 +26,9 @@ UNAVAILABLE = ("Xin lỗi, hệ thống tra cứu hồ sơ đang tạm gián đo
                "hoặc tra cứu trên Cổng Dịch vụ công quốc gia: https://dichvucong.gov.vn")
 WRONG_PROOF = "Thông tin xác minh không khớp với hồ sơ, nên tôi không thể hiển thị thông tin cá nhân."
 # issue 13: the lockout points to the one-stop office (the proof is per code across senders, too).
-LOCKED_PROOF = ("Thông tin xác minh không khớp quá nhiều lần. Để bảo vệ hồ sơ, tạm thời tôi không thể hiển thị "
-                "chi tiết của hồ sơ này. Anh/chị vui lòng thử lại sau 30 phút, hoặc mang giấy tiếp nhận và hẹn trả "
-                "kết quả cùng giấy tờ tùy thân đến bộ phận một cửa nơi đã nộp hồ sơ để được hỗ trợ.")
+LOCKED_PROOF = ("Thông tin xác minh không khớp quá nhiều lần nên chi tiết của hồ sơ này đã bị tạm khóa để bảo vệ hồ "
+                "sơ. Anh/chị vui lòng thử lại sau 30 phút, hoặc mang giấy tiếp nhận và hẹn trả kết quả cùng giấy tờ "
+                "tùy thân đến bộ phận một cửa nơi đã nộp hồ sơ để được hỗ trợ.")
 NOT_PROVED = "Anh/chị cần xác minh lại 4 số cuối của số điện thoại đã đăng ký thì tôi mới hiển thị được chi tiết hồ sơ."
 CODE_FORMAT = ("Mã hồ sơ gồm mã đơn vị, ngày tiếp nhận và số thứ tự, ví dụ 000.00.11.H26-241115-0007 "
                "(in trên giấy tiếp nhận và hẹn trả kết quả).")
@@ -63,12 +63,30 @@ class ValidateDossierForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_dossier_form"
 
+    async def extract_dossier_code(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> Dict[Text, Any]:
+        """A mistyped code or an ID number in the message that starts the lookup is answered, not ignored."""
+        from actions.dossier_codes import has_id_number, malformed_code
+
+        text = str(tracker.latest_message.get("text") or "")
+        if tracker.get_slot("requested_slot") or tracker.get_slot("dossier_code") or text.startswith("/") or \
+                any(e.get("entity") == "dossier_code" for e in tracker.latest_message.get("entities") or []):
+            return {}
+        return {"dossier_code": text} if malformed_code(text) or has_id_number(text) else {}
+
     async def validate_dossier_code(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
         """Normalise the code (spaces, case, missing dots); refuse unknown formats and unknown dossiers."""
+        from actions.dossier_codes import ID_NOT_A_CODE, PROOF_NOT_A_CODE, explain_malformed, has_id_number
+        from actions.dossier_codes import proof_digits
+
         code = canonical_code(str(slot_value or ""))
         if not is_valid_code(code):
-            dispatcher.utter_message(text="Mã này chưa đúng định dạng. " + CODE_FORMAT)
+            raw = str(slot_value or "")
+            # Say what the answer is instead (an ID number, the proof digits, a code with a wrong part).
+            why = ID_NOT_A_CODE if has_id_number(raw) else PROOF_NOT_A_CODE if proof_digits(raw) else \
+                explain_malformed(raw) or "Mã này chưa đúng định dạng. " + CODE_FORMAT
+            dispatcher.utter_message(text=why)
             return {"dossier_code": None}
         # --- issue 13: codes must not be enumerated (lookups per conversation are limited; fails closed)
         try:
@@ -115,6 +133,12 @@ class ActionShowDossier(Action):
             dispatcher.utter_message(text=f"Tôi không tìm thấy hồ sơ có mã {code}. " + CODE_FORMAT)
             return reset
         dispatcher.utter_message(text=render_public_vi(dossier))
+        from actions.dossier_codes import asks_private
+
+        if asks_private(str(tracker.latest_message.get("text") or "")):
+            # "tra hồ sơ X kèm tên người nộp": the status, then the proof before any personal detail.
+            return reset + [SlotSet("last_dossier_code", dossier.code), SlotSet("fallback_count", 0.0),
+                            FollowupAction("dossier_proof_form")]
         dispatcher.utter_message(
             text="Anh/chị có muốn nhận tin nhắn khi hồ sơ này thay đổi trạng thái không?",
             buttons=[{"title": "Có, báo cho tôi", "payload": "/affirm"},
@@ -139,12 +163,27 @@ class ValidateDossierProofForm(FormValidationAction):
         """Nothing to ask when there is no dossier to prove."""
         return domain_slots if tracker.get_slot("last_dossier_code") else []
 
+    async def extract_proof_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        """Digits sent just before the form opened ("0737" after a lookup) are the answer to it."""
+        from actions.dossier_codes import proof_digits
+
+        text = str(tracker.latest_message.get("text") or "")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") or intent != "inform" or text.startswith("/"):
+            return {}
+        digits = proof_digits(text)
+        return {"proof_last4": digits} if digits else {}
+
     async def validate_proof_last4(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
         """Turn the citizen's digits into a proof result; the digits themselves are not kept in the slot."""
+        from actions.dossier_codes import proof_digits
+
         code = tracker.get_slot("last_dossier_code")
+        digits = proof_digits(str(slot_value or "")) or str(slot_value or "")  # "4 số cuối là 2519", "à 2580"
         try:
-            result = await guard().check(tracker.sender_id, code, str(slot_value or ""))
+            result = await guard().check(tracker.sender_id, code, digits)
         except BackendUnavailable:
             dispatcher.utter_message(text=UNAVAILABLE)
             return {"proof_last4": "unavailable"}

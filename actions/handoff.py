@@ -17,11 +17,11 @@ from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
-from actions.hours import HOURS_TEXT, describe_next_opening, now_local
+from actions.hours import describe_next_opening, hours_text, now_local
 
 MAX_FALLBACKS_BEFORE_HANDOFF = 2
 
@@ -83,9 +83,19 @@ def handoff_message(moment: Optional[dt.datetime] = None) -> str:
     moment = moment or now_local()
     when = describe_next_opening(moment)
     return (
-        "Tôi đã chuyển cuộc trò chuyện cho cán bộ một cửa. Cán bộ làm việc " + HOURS_TEXT + "; "
+        "Tôi đã chuyển cuộc trò chuyện cho cán bộ một cửa. Cán bộ làm việc " + hours_text() + "; "
         f"cán bộ sẽ trả lời anh/chị {when}. Trong thời gian chờ, tôi tạm dừng trả lời tự động. "
         "Anh/chị cứ nhắn nội dung cần hỏi, cán bộ sẽ đọc được."
+    )
+
+
+def callback_offer_message(moment: Optional[dt.datetime] = None) -> str:
+    """Out of working hours: the hand-off is recorded and a call-back number is asked for."""
+    moment = moment or now_local()
+    return (
+        "Tôi đã chuyển yêu cầu của anh/chị cho cán bộ một cửa. Cán bộ làm việc " + hours_text() + ", nên sẽ liên hệ "
+        f"anh/chị {describe_next_opening(moment)}. Anh/chị có thể để lại số điện thoại (và giờ tiện nghe máy) để "
+        "cán bộ gọi lại."
     )
 
 
@@ -102,9 +112,16 @@ class ActionHandoff(Action):
         channel = (tracker.get_latest_input_channel() or "rest")
         await db.run_sync(record_handoff, tracker.sender_id, channel, reason,
                           tracker.latest_message.get("text"))
-        dispatcher.utter_message(text=handoff_message())
         # A form in progress (e.g. asking a dossier code) ends: the officer takes the conversation from here.
         stop_form = [ActiveLoop(None), SlotSet("requested_slot", None)] if tracker.active_loop_name else []
+        from actions import callbacks
+
+        if callbacks.offer_callback(now_local(), str(tracker.latest_message.get("text") or "")):
+            # No officer reads it now: offer a call-back and keep answering meanwhile (no pause).
+            dispatcher.utter_message(text=callback_offer_message())
+            taken = await callbacks.take_callback(dispatcher, tracker)
+            return stop_form + [SlotSet("fallback_count", 0.0), SlotSet("callback_pending", None if taken else True)]
+        dispatcher.utter_message(text=handoff_message())
         return stop_form + [SlotSet("fallback_count", 0.0), ConversationPaused()]
 
 
@@ -116,6 +133,10 @@ class ActionFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        from actions.conversation import private_details_asked
+
+        if private_details_asked(tracker):
+            return [FollowupAction("dossier_proof_form")]  # the applicant's details asked after a lookup
         count = float(tracker.get_slot("fallback_count") or 0) + 1
         if count >= MAX_FALLBACKS_BEFORE_HANDOFF:
             dispatcher.utter_message(

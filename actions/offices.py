@@ -1,54 +1,18 @@
 """Office look-up for citizens: address, hours and phone of a one-stop office, matched by name."""
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from nlu.textnorm import canonical
+from knowledge import offices as directory
+from knowledge.schema import Office
 
-OFFICES_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "offices.yml"
 DAY_NAMES = {"mon": "Thứ Hai", "tue": "Thứ Ba", "wed": "Thứ Tư", "thu": "Thứ Năm", "fri": "Thứ Sáu",
              "sat": "Thứ Bảy", "sun": "Chủ nhật"}
-# Words that name the kind of office, not which one: they must not decide a match on their own.
-GENERIC = {"uy", "ban", "nhan", "dan", "phuong", "xa", "quan", "huyen", "thi", "tran", "cong", "an",
-           "bo", "phan", "mot", "cua", "trung", "tam", "ha", "noi", "thanh", "pho", "tp", "ubnd", "o", "dau"}
-
-
-@functools.lru_cache(maxsize=4)
-def load_offices(path: str = str(OFFICES_FILE)) -> Tuple[Dict[str, Any], ...]:
-    """The offices of the knowledge base (cached; officers' edits reach it on restart or publish)."""
-    with open(path, encoding="utf-8") as fh:
-        return tuple((yaml.safe_load(fh) or {}).get("offices") or [])
-
-
-def _names(office: Dict[str, Any]) -> List[str]:
-    return [office.get("name", "")] + list(office.get("aliases") or []) + list(office.get("old_names") or [])
-
-
-def match_office(text: str, offices: Sequence[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """The office whose distinctive name words best cover ``text`` (diacritics and old names tolerated)."""
-    all_words = set(canonical(text).split())
-    words = all_words - GENERIC
-    if not words:
-        return None
-    best, best_score = None, (0.0, 0)
-    for office in offices:
-        for name in _names(office):
-            key = set(canonical(name).split()) - GENERIC
-            if not key:
-                continue
-            # Full coverage of the distinctive words first; then the name sharing most words, kind words included
-            # ("công an phường Yên Hòa" is the police office, not the ward's People's Committee).
-            score = (len(words & key) / len(key), len(all_words & set(canonical(name).split())))
-            if score > best_score:
-                best, best_score = office, score
-    return best if best_score[0] >= 0.99 else None
+UNCONFIRMED = " (chưa xác nhận)"
 
 
 def describe_hours(hours: Dict[str, List[str]]) -> str:
@@ -69,17 +33,26 @@ def describe_hours(hours: Dict[str, List[str]]) -> str:
     return "; ".join(parts) + " (nghỉ ngày lễ, Tết)" if parts else "chưa có thông tin"
 
 
-def office_answer(office: Dict[str, Any]) -> str:
-    """A short Vietnamese description of one office."""
-    lines = [office["name"]]
-    if office.get("address"):
-        lines.append(f"Địa chỉ: {office['address']}")
-    lines.append(f"Giờ làm việc: {describe_hours(office.get('hours') or {})}")
-    if office.get("phone"):
-        lines.append(f"Điện thoại: {office['phone']}")
-    if office.get("status") != "verified":
+def office_answer(office: Office) -> str:
+    """A short Vietnamese description of one office; facts not confirmed by an officer say so."""
+    mark = lambda f: UNCONFIRMED if f in office.unconfirmed else ""  # noqa: E731
+    lines = [office.name]
+    if office.address:
+        lines.append(f"Địa chỉ: {office.address}{mark('address')}")
+    lines.append(f"Giờ làm việc: {describe_hours(office.hours or {})}{mark('hours')}")
+    lines.append(f"Điện thoại: {office.phone}" if office.phone else "Điện thoại: chưa có số đã xác nhận")
+    if office.status != "verified":
         lines.append("Thông tin này chưa được cán bộ xác nhận lại; anh/chị nên gọi điện trước khi đến.")
     return "\n".join(lines)
+
+
+def _named_office(tracker: Tracker) -> Tuple[Optional[Office], directory.Place]:
+    named = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "office"]
+    text = " ".join(str(v) for v in named if v) or str(tracker.latest_message.get("text") or "")
+    place = directory.resolve_place(text)
+    if place.status != directory.FOUND and named:
+        place = directory.resolve_place(str(tracker.latest_message.get("text") or ""))
+    return place.office, place
 
 
 class ActionAnswerOffice(Action):
@@ -90,17 +63,38 @@ class ActionAnswerOffice(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        offices = load_offices()
-        named = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "office"]
-        text = " ".join(v for v in named if v) or tracker.latest_message.get("text") or ""
-        office = match_office(text, offices)
+        office, place = _named_office(tracker)
         if office:
             dispatcher.utter_message(text=office_answer(office))
             return []
-        listing = "\n".join(f"- {o['name']}" for o in offices[:8])
+        if place.status == directory.OTHER_PROVINCE:
+            dispatcher.utter_message(text=f"{place.said} thuộc {place.province}, ngoài phạm vi tôi hỗ trợ. Tôi chỉ có "
+                                          f"thông tin các điểm tiếp nhận hồ sơ tại {_province()}.")
+            return []
+        if place.status == directory.CHOOSE:
+            dispatcher.utter_message(
+                text=f"{place.said} nay thuộc: " + ", ".join(o.name for o in place.candidates[:6])
+                     + ". Anh/chị hỏi về nơi nào ạ?",
+                buttons=[{"title": o.name, "payload": f"/ask_office{{\"office\":\"{o.name}\"}}"}
+                         for o in place.candidates[:5]])
+            return []
+        # Without a name, the general hours (from the deployment's default calendar) answer "có làm thứ 7 không".
         dispatcher.utter_message(
-            text="Anh/chị muốn hỏi về cơ quan nào ạ? Tôi có thông tin các nơi tiếp nhận hồ sơ sau:\n" + listing,
-            buttons=[{"title": o["name"], "payload": f"/ask_office{{\"office\":\"{o['name']}\"}}"}
-                     for o in offices[:5]],
-        )
+            text="Các bộ phận một cửa làm việc " + _default_hours() + ". Anh/chị muốn hỏi địa chỉ, giờ làm việc của "
+                 "phường/xã nào? Anh/chị nhập tên phường/xã (tên cũ cũng được).",
+            buttons=[{"title": o.name, "payload": f"/ask_office{{\"office\":\"{o.name}\"}}"}
+                     for o in directory.all_offices() if o.kind == "hcc_center"][:1])
         return []
+
+
+def _province() -> str:
+    from knowledge.admin_units import province_name
+    from knowledge.directory import province_key
+
+    return province_name(province_key())
+
+
+def _default_hours() -> str:
+    from actions import hours
+
+    return hours.hours_text()

@@ -11,7 +11,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_client as kc
@@ -52,6 +52,13 @@ def is_follow_up(text: str, names_procedure: bool) -> bool:
     return sum(1 for w in content_words(text) if w not in ASPECT_WORDS) <= 1
 
 
+def _procedure_title(key: str) -> str:
+    from knowledge.offices import get_procedure
+
+    proc = get_procedure(key)
+    return proc.name if proc else key
+
+
 class ActionAnswerProcedure(Action):
     """Answer a procedure question for the aspect asked, keeping the procedure in context."""
 
@@ -60,6 +67,15 @@ class ActionAnswerProcedure(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        events = await self._run(dispatcher, tracker)
+        from actions.appointments.combined import wants_booking
+
+        text = str(tracker.latest_message.get("text") or "")
+        if not tracker.active_loop_name and not text.startswith("/") and wants_booking(text):
+            return events + [FollowupAction("booking_form")]  # "cần giấy gì, đặt lịch luôn": both, in order
+        return events
+
+    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         text = (tracker.latest_message.get("text") or "").strip()
         current = tracker.get_slot("procedure_key")
         chosen = next(iter(_entity_values(tracker, "procedure_key")), None)
@@ -84,14 +100,32 @@ class ActionAnswerProcedure(Action):
 
         names_procedure = bool(_entity_values(tracker, "procedure")) or outcome.mentions_procedure
         if current and is_follow_up(text, names_procedure):
-            return self._answer(dispatcher, current, outcome.aspect)
+            return self._answer_many(dispatcher, current, text, outcome.aspect)
+        offered = [k for k in tracker.get_slot("procedure_candidates") or [] if kc.has_procedure(k)]
+        if offered and not current:  # the citizen answers our "which procedure?" question
+            top = outcome.results[0].key if outcome.results else None
+            if top in offered:
+                return self._answer(dispatcher, top, outcome.aspect) + [SlotSet("procedure_candidates", None)]
+            if is_follow_up(text, names_procedure):
+                return self._clarify_again(dispatcher, offered, outcome.aspect)
         if outcome.declined and outcome.catalogue is not None:   # the national catalogue, after curated guidance
             return self._catalogue(dispatcher, tracker, text, outcome)
         if outcome.declined:
             return self._decline(dispatcher, tracker, text, outcome)
         if outcome.ambiguous and not names_procedure:
             return self._clarify(dispatcher, outcome)
-        return self._answer(dispatcher, outcome.results[0].key, outcome.aspect)
+        return self._answer_many(dispatcher, outcome.results[0].key, text, outcome.aspect)
+
+    def _answer_many(self, dispatcher: CollectingDispatcher, key: str, text: str, aspect: str) -> List[EventType]:
+        """Every aspect the message asks ("mất bao lâu, có mất phí không"), in order; the buttons after the last."""
+        from actions.procedure_aspects import aspects_in
+
+        aspects = aspects_in(text)
+        if len(aspects) < 2:
+            return self._answer(dispatcher, key, aspect)
+        for one in aspects[:-1]:
+            dispatcher.utter_message(text=kc.compose(key, one).text)
+        return self._answer(dispatcher, key, aspects[-1])
 
     def _answer(self, dispatcher: CollectingDispatcher, key: str, aspect: str) -> List[EventType]:
         answer = kc.compose(key, aspect)
@@ -120,6 +154,14 @@ class ActionAnswerProcedure(Action):
                                                                       "payload": "/human_handoff"}])
         return [SlotSet("fallback_count", 0.0)]
 
+    def _clarify_again(self, dispatcher: CollectingDispatcher, keys: List[str], aspect: str) -> List[EventType]:
+        """A bare "cần giấy gì" after our clarifying question: ask again which procedure, for that aspect."""
+        dispatcher.utter_message(
+            text="Để trả lời đúng, anh/chị cho tôi biết là thủ tục nào trong các thủ tục dưới đây ạ?",
+            buttons=[{"title": _procedure_title(k), "payload": payload("ask_procedure", procedure_key=k, aspect=aspect)}
+                     for k in keys[:4]])
+        return [SlotSet("fallback_count", 0.0)]
+
     def _clarify(self, dispatcher: CollectingDispatcher, outcome: "kc.SearchOutcome") -> List[EventType]:
         candidates = outcome.results[:4]
         dispatcher.utter_message(
@@ -127,7 +169,7 @@ class ActionAnswerProcedure(Action):
             buttons=[{"title": r.name, "payload": payload("ask_procedure", procedure_key=r.key, aspect=outcome.aspect)}
                      for r in candidates],
         )
-        return [SlotSet("fallback_count", 0.0)]
+        return [SlotSet("fallback_count", 0.0), SlotSet("procedure_candidates", [r.key for r in candidates])]
 
     def _ask_which(self, dispatcher: CollectingDispatcher) -> List[EventType]:
         dispatcher.utter_message(
@@ -145,7 +187,8 @@ class ActionAnswerProcedure(Action):
         buttons.append({"title": "Gặp cán bộ", "payload": "/human_handoff"})
         dispatcher.utter_message(text=decline_text(outcome.decline_kind if outcome else "", closest),
                                  buttons=buttons)
-        return [SlotSet("fallback_count", 0.0)]
+        return [SlotSet("fallback_count", 0.0)] + ([SlotSet("procedure_candidates", [r.key for r in closest])]
+                                                   if closest else [])
 
 
 def decline_text(kind: str, closest: List["kc.Result"]) -> str:

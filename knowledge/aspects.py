@@ -24,7 +24,8 @@ RULES: List[Tuple[str, List[str]]] = [
     ("fee", [
         r"\ble phi\b", r"\b(?<!tang )phi\b(?! (?:hoai|cong))", r"\bmat tien\b", r"\bton tien\b", r"\bmien phi\b",
         r"\bchi phi\b", r"\b(?:nop|tra|dong|thu|het) (?:bao nhieu )?tien\b", r"\bhet bao nhieu\b",
-        r"\btien (?:le )?phi\b",
+        r"\btien (?:le )?phi\b", r"\btinh tien\b",
+        r"\b(?:moi|mot|1) (?:trang|ban|to|bo) (?:la |thi )?(?:bao nhieu|het bao nhieu)\b",
         r"(?<!duoc )(?<!huong )(?<!cap )(?<!nhan )\bbao nhieu tien\b(?! (?:moi|1|mot) thang)",
         r"\bgia bao nhieu\b", r"\bco mat (?:tien|phi)\b", r"\bmat (?:bao nhieu|may)\b(?! (?:ngay|thang|tuan|lau))",
     ]),

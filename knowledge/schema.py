@@ -176,6 +176,7 @@ class Office:
     slot_minutes: int = 30
     receives: List[str] = field(default_factory=list)
     status: str = "unconfirmed"
+    unconfirmed: List[str] = field(default_factory=list)  # facts not from any source (defaults fill them)
 
 
 @dataclass
@@ -512,6 +513,9 @@ def _read_keyed_list(path: Path, key: str, errors: List[str],
 
 
 # ----------------------------------------------------------------------------------------------- offices
+UNSOURCED = ("address", "phone", "hours", "counters", "coordinates")  # facts an office entry may mark unconfirmed
+
+
 def load_offices(path: Path, procedures: Dict[str, Procedure], errors: List[str],
                  base: Optional[Path] = None) -> List[Office]:
     """Load and validate ``offices.yml`` (a missing file means no offices)."""
@@ -519,7 +523,7 @@ def load_offices(path: Path, procedures: Dict[str, Procedure], errors: List[str]
     if err is None or not items:
         return []
     allowed = {"id", "name", "kind", "aliases", "old_names", "address", "phone", "coordinates", "hours",
-               "counters", "slot_minutes", "receives", "status", "verified_by", "verified_at"}
+               "counters", "slot_minutes", "receives", "status", "verified_by", "verified_at", "unconfirmed"}
     offices: List[Office] = []
     ids: Dict[str, int] = {}
     for i, raw in enumerate(items):
@@ -586,6 +590,7 @@ def load_offices(path: Path, procedures: Dict[str, Procedure], errors: List[str]
             old_names=_str_list(raw.get("old_names"), f"{p}.old_names", err),
             address=_text(raw.get("address")), phone=_text(raw.get("phone")), coordinates=coords, hours=hours,
             counters=ints["counters"], slot_minutes=ints["slot_minutes"], receives=receives, status=status,
+            unconfirmed=[f for f in _str_list(raw.get("unconfirmed"), f"{p}.unconfirmed", err) if f in UNSOURCED],
         ))
     return offices
 

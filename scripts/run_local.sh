@@ -11,6 +11,13 @@ rasa_port=${1:-5005}; action_port=${2:-5055}; mode=${3:-}
 console_port=${CONSOLE_PORT:-8080}
 py=.venv/bin/python
 export PYTHONPATH=$PWD
+# FRESH_DB=1: start on a new, empty embedded database (bookings, hand-offs) so that evaluation runs repeat;
+# the file is kept under var/fresh/ for inspection. APP_DB_PATH names a database file explicitly.
+if [ "${FRESH_DB:-0}" = "1" ] && [ -z "${DATABASE_URL:-}" ]; then
+  mkdir -p var/fresh
+  export APP_DB_PATH="$PWD/var/fresh/app-$(date +%Y%m%d-%H%M%S)-$$.sqlite"
+  echo "fresh database: $APP_DB_PATH"
+fi
 
 export RASA_TOKEN=${RASA_TOKEN:-$($py -m actions.rasa_api ensure-token)}
 export ACTION_SERVER_TOKEN=${ACTION_SERVER_TOKEN:-$($py -c 'import secrets; print(secrets.token_urlsafe(32))')}

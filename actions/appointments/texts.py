@@ -82,7 +82,7 @@ def date_refusal(check: calendar.DateCheck, office: Office) -> str:
     day = check.day
     reason = check.reason
     if reason == calendar.INVALID_DATE:
-        head = "Ngày anh/chị nhập không có trên lịch (ví dụ tháng 11 chỉ có 30 ngày)."
+        head = "Ngày anh/chị nhập không tồn tại trên lịch (ví dụ tháng 2 không có ngày 30, tháng 11 chỉ có 30 ngày)."
     elif reason == calendar.NO_DATE:
         head = "Tôi chưa nhận ra ngày anh/chị muốn đến. Anh/chị có thể nhập dạng 27/11 hoặc \"thứ Năm tuần sau\"."
     elif reason == calendar.PAST and day is not None:
@@ -101,6 +101,26 @@ def date_refusal(check: calendar.DateCheck, office: Office) -> str:
         days = ", ".join(fmt_day(d) for d in check.alternatives)
         return f"{head} Các ngày gần nhất còn nhận lịch: {days}."
     return f"{head} Hiện chưa có ngày nào còn nhận lịch, anh/chị vui lòng liên hệ trực tiếp bộ phận một cửa."
+
+
+def opening_hours(office: Office) -> str:
+    """'08:00-11:30, 13:30-17:00' of the office's first open weekday."""
+    for key in calendar.WEEKDAY_KEYS:
+        if office.hours.get(key):
+            return ", ".join(office.hours[key])
+    return ""
+
+
+def time_refusal(hhmm: str, office: Office) -> str:
+    """Why a time cannot be booked: the lunch break, or outside the opening hours (with the hours)."""
+    spans = [s for key in calendar.WEEKDAY_KEYS for s in office.hours.get(key) or []]
+    hours = opening_hours(office)
+    ends = sorted({s[6:11] for s in spans})
+    starts = sorted({s[:5] for s in spans})
+    if len(starts) > 1 and any(e <= hhmm < s for e in ends for s in starts if e < s):
+        return f"{hhmm} là giờ nghỉ trưa, bộ phận một cửa tiếp nhận {hours}. Anh/chị chọn giờ khác nhé."
+    return (f"{hhmm} nằm ngoài giờ tiếp nhận hồ sơ ({hours}; khung hẹn cuối bắt đầu trước giờ đóng cửa "
+            f"{office.slot_minutes} phút). Anh/chị chọn giờ khác nhé.")
 
 
 def what_to_bring(procedure: Optional[Procedure]) -> str:
@@ -129,6 +149,11 @@ def office_line(office: Office) -> str:
     if office.phone:
         line += f"\nĐiện thoại: {office.phone}"
     return line
+
+
+def booking_line(code: str, office: Optional[Office], slot: dt.datetime) -> str:
+    """'- LH-ABC123: 09:00 thứ Sáu 04/12/2026 tại UBND phường Phú Diễn'."""
+    return f"- {code}: {fmt_slot(slot)} tại {office.name if office else 'điểm tiếp nhận đã chọn'}"
 
 
 def booking_confirm_question(office: Office, slot: dt.datetime, name: str, phone: str,

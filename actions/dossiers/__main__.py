@@ -3,6 +3,7 @@
 python -m actions.dossiers codes [--per-status N]     # seeded demo codes per status
 python -m actions.dossiers show CODE [--private]      # what the bot would show
 python -m actions.dossiers set-status CODE STATUS     # change a status (to demo notifications)
+python -m actions.dossiers proof CODE                 # demo store only: the 4 digits the bot asks for
 """
 
 from __future__ import annotations
@@ -35,9 +36,16 @@ async def _run(args: argparse.Namespace) -> int:
             return 0
         if not isinstance(backend, DemoDossierBackend):
             print(
-                "set-status works on the embedded demo store only (DOSSIER_API_URL is set)", file=sys.stderr
+                f"{args.cmd} works on the embedded demo store only (DOSSIER_API_URL is set)", file=sys.stderr
             )
             return 2
+        if args.cmd == "proof":  # demo data only: a real backend's applicants' phones are never printed
+            d = await backend.get(args.code)
+            if d is None:
+                print("không tìm thấy hồ sơ", file=sys.stderr)
+                return 1
+            print(d.applicant_phone[-4:])
+            return 0
         d = await backend.set_status(args.code, args.status)
         if d is None:
             print("không tìm thấy hồ sơ", file=sys.stderr)
@@ -60,6 +68,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     setst = sub.add_parser("set-status", help="change a dossier's status (embedded store)")
     setst.add_argument("code")
     setst.add_argument("status", choices=[s.value for s in DossierStatus])
+    proof = sub.add_parser("proof", help="demo store only: the last 4 digits of the registered phone")
+    proof.add_argument("code")
     from actions.dossiers.backend import BackendUnavailable
 
     try:

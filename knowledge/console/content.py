@@ -45,7 +45,9 @@ OFFICE_LINES = (("aliases", "Tên gọi khác (mỗi dòng một tên)"),
                 ("old_names", "Tên cũ người dân còn dùng (mỗi dòng một tên)"),
                 ("hours", "Giờ làm việc: mỗi dòng một ngày, ví dụ «mon: 08:00-11:30, 13:30-17:00» "
                           "(mon tue wed thu fri sat sun; ngày không ghi là nghỉ)"),
-                ("receives", "Thủ tục tiếp nhận (mỗi dòng một mã; all_commune = mọi thủ tục cấp xã)"))
+                ("receives", "Thủ tục tiếp nhận (mỗi dòng một mã; all_commune = mọi thủ tục cấp xã)"),
+                ("unconfirmed", "Thông tin chưa xác nhận, đang dùng giá trị mặc định (address, phone, hours, counters, "
+                                "coordinates; mỗi dòng một mục). Điền giá trị thật ở trên thì mục đó được xác nhận."))
 
 
 # ----------------------------------------------------------------------------------------------- YAML
@@ -367,7 +369,7 @@ def office_form(data: Dict[str, Any]) -> Dict[str, str]:
     form["lon"] = _scalar(coords.get("lon")) if isinstance(coords, dict) else ""
     for name in ("kind", "status", "verified_by", "verified_at"):
         form[name] = _scalar(data.get(name))
-    for name in ("aliases", "old_names", "receives"):
+    for name in ("aliases", "old_names", "receives", "unconfirmed"):
         form[name] = lines(data.get(name))
     hours = data.get("hours") or {}
     form["hours"] = "\n".join(f"{day}: {', '.join(spans or [])}" for day, spans in hours.items()) \
@@ -408,6 +410,12 @@ def office_from_form(form: Dict[str, str], verifier: str, today: dt.date) -> Tup
         if get(name):
             data[name] = _number(get(name))
     data["receives"] = split_lines(get("receives"))
+    # A fact typed in by the officer is no longer a default: only the still-empty ones stay unconfirmed.
+    given = {"address": bool(get("address")), "phone": bool(get("phone")), "hours": bool(hours),
+             "counters": bool(get("counters")), "coordinates": bool(get("lat") or get("lon"))}
+    unconfirmed = [f for f in split_lines(get("unconfirmed")) if f in given and not given[f]]
+    if unconfirmed and not form.get("verify_now"):
+        data["unconfirmed"] = unconfirmed
     data["status"] = get("status")
     if form.get("verify_now"):
         data["status"], data["verified_by"], data["verified_at"] = "verified", verifier, today

@@ -85,7 +85,7 @@ async def test_name_and_phone_are_cleaned():
                                         requested="appt_phone", slots=base))
     assert slots == {"appt_phone": "0912345678", "appt_confirm": None}
     slots, texts = await turn(form, tracker("abc 123", requested="appt_phone", slots=base))
-    assert slots == {"appt_phone": None} and "10 số" in texts[0]
+    assert slots == {"appt_phone": None} and "10 chữ số" in texts[0]
 
 
 async def test_correction_while_the_name_is_asked_changes_the_day_and_clears_the_time():
@@ -112,7 +112,7 @@ async def test_a_procedure_question_mid_form_fills_nothing_so_the_rules_answer_i
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("31/11", "không có trên lịch"),
+    ("31/11", "không tồn tại trên lịch"),
     ("20/11/2026", "Ngày 20/11/2026 đã qua."),
     ("thứ 7", "không tiếp nhận hồ sơ vào thứ Bảy 05/12/2026"),
     ("1/1/2027", "ngày nghỉ (Tết Dương lịch)"),
@@ -130,7 +130,7 @@ async def test_lunch_break_and_full_slots_are_refused_with_free_times():
     form = aa.ValidateBookingForm()
     base = {"appt_procedure": "none", "appt_office": "phuong_ba_dinh", "appt_date": THU}
     slots, texts = await turn(form, tracker("12h", requested="appt_time", slots=base))
-    assert slots == {"appt_time": None} and texts[0].startswith("Giờ này là giờ nghỉ trưa.")
+    assert slots == {"appt_time": None} and texts[0].startswith("12:00 là giờ nghỉ trưa")
     for i in range(3):  # the office has 3 counters
         assert store.book("phuong_ba_dinh", aa.slot_datetime(THU, "09:00"), "Trần Bình", f"090000000{i}",
                           channel="rest", sender_id=f"other-{i}").ok
@@ -150,15 +150,23 @@ async def test_shared_location_picks_the_nearest_office():
     assert texts[0].startswith("Điểm tiếp nhận gần anh/chị nhất: UBND phường Hoàn Kiếm")
 
 
-async def test_day_and_time_given_before_the_office_are_checked_once_it_is_known():
+async def test_day_and_time_given_before_the_office_are_checked_at_once_and_again_for_the_office():
     form = aa.ValidateBookingForm()
+    slots, texts = await turn(form, tracker("chủ nhật lúc 9h", intent="book_appointment"))
+    assert slots == {"appt_procedure": "none", "appt_date": None, "appt_confirm": None, "appt_time": "09:00"}
+    assert texts[0].startswith("Bộ phận một cửa không tiếp nhận hồ sơ vào Chủ nhật 06/12/2026.")
     slots, texts = await turn(form, tracker("thứ 5 lúc 12h", intent="book_appointment"))
-    assert slots == {"appt_procedure": "none", "appt_date": THU, "appt_time": "12:00"} and texts == []
+    assert slots == {"appt_procedure": "none", "appt_date": THU, "appt_time": None}
+    assert texts[0].startswith("12:00 là giờ nghỉ trưa")
+    slots, texts = await turn(form, tracker("thứ 7 lúc 9h", intent="book_appointment"))
+    assert slots["appt_date"] is None and "không tiếp nhận hồ sơ vào thứ Bảy" in texts[0]
+    # Saturday morning is open at phường Hoàn Kiếm (its own calendar): the day is checked again there.
     slots, texts = await turn(form, tracker("công an phường Yên Hòa", requested="appt_office",
-                                            slots={"appt_procedure": "none", "appt_date": THU, "appt_time": "12:00"}))
-    assert slots == {"appt_office": "cong_an_phuong_yen_hoa", "appt_date": THU, "appt_time": None,
+                                            slots={"appt_procedure": "none", "appt_date": "2026-12-05",
+                                                   "appt_time": "09:00"}))
+    assert slots == {"appt_office": "cong_an_phuong_yen_hoa", "appt_date": None, "appt_time": None,
                      "appt_confirm": None}
-    assert texts == ["Giờ này là giờ nghỉ trưa."]
+    assert texts[0].startswith("Công an phường Yên Hòa không tiếp nhận hồ sơ vào thứ Bảy 05/12/2026.")
 
 
 async def test_old_district_name_finds_the_new_ward():
@@ -170,11 +178,51 @@ async def test_old_district_name_finds_the_new_ward():
 async def test_office_that_does_not_receive_the_procedure_points_to_one_that_does():
     procedures = load_procedures(aa.get_procedure.__globals__["KB_DIR"] / "procedures", [])
     commune = all_offices()[0]
-    key = next(k for k in sorted(procedures) if redirect_for(commune, k))
+    station = aa.get_office("cong_an_" + commune.id)
+    key = next(k for k in sorted(procedures) if redirect_for(commune, k) and redirect_for(station, k))
     slots, texts = await turn(aa.ValidateBookingForm(), tracker(
         commune.name, requested="appt_office", slots={"appt_procedure": key}))
-    assert slots == {"appt_office": None}
-    assert texts[0].startswith(f"{commune.name} không tiếp nhận thủ tục") and "Anh/chị có thể đặt lịch tại:" in texts[0]
+    assert set(slots) == {"appt_office", "appt_office_hint"} and slots["appt_office"] is None and texts == []
+    events, messages = await run_action(aa.ActionAskApptOffice(), tracker(
+        commune.name, requested="appt_office", slots={"appt_procedure": key, **slots}))
+    assert messages[0]["text"].startswith(f"{commune.name} không tiếp nhận thủ tục")
+    assert "Anh/chị có thể đặt lịch tại:" in messages[0]["text"] and messages[0]["buttons"]
+    assert events == [SlotSet("appt_office_hint", None)]
+
+
+async def test_the_ward_for_an_identity_card_is_its_police_office():
+    slots, _ = await turn(aa.ValidateBookingForm(), tracker(
+        "ở phường Phú Diễn", requested="appt_office", slots={"appt_procedure": "cap_can_cuoc"}))
+    assert slots == {"appt_office": "cong_an_phuong_phu_dien", "appt_confirm": None}
+
+
+async def test_places_that_cannot_be_booked_are_explained_and_the_question_changes():
+    form = aa.ValidateBookingForm()
+    base = {"appt_procedure": "none"}
+    split, _ = await turn(form, tracker("phường Dịch Vọng Hậu", requested="appt_office", slots=base))
+    _, messages = await run_action(aa.ActionAskApptOffice(), tracker("", slots={**base, **split}))
+    assert "Phường Dịch Vọng Hậu (tên trước năm 2025) nay thuộc: UBND phường Cầu Giấy, UBND phường Nghĩa Đô" \
+        in messages[0]["text"]
+    other, _ = await turn(form, tracker("phường Bến Thành", requested="appt_office", slots=base))
+    _, messages = await run_action(aa.ActionAskApptOffice(), tracker("", slots={**base, **other}))
+    assert messages[0]["text"].startswith("Phường Bến Thành thuộc Hồ Chí Minh, không thuộc Hà Nội.")
+    yes, _ = await turn(form, tracker("ừ", intent="affirm", requested="appt_office", slots=base))
+    assert yes["appt_office"] is None and yes["appt_misses"] == 1.0
+    twice, _ = await turn(form, tracker("ok", intent="affirm", requested="appt_office", slots={**base, **yes}))
+    assert twice["appt_misses"] == 2.0
+    _, messages = await run_action(aa.ActionAskApptOffice(), tracker("ok", slots={**base, **twice}))
+    assert messages[0]["text"].startswith("Xin lỗi, tôi vẫn chưa xác định được điểm tiếp nhận")
+    assert messages[0]["buttons"][-1] == {"title": "Gặp cán bộ", "payload": "/human_handoff"}
+
+
+async def test_every_piece_of_one_message_is_taken():
+    slots, texts = await turn(aa.ValidateBookingForm(), tracker(
+        "sáng thứ 5 tầm 10h đặt lịch ở phường Cửa Nam, người đi là Bùi Văn Long sđt 0912 345 678",
+        intent="book_appointment", entities=[entity("phone", "0912 345 678")]))
+    assert slots == {"appt_procedure": "none", "appt_office": "phuong_cua_nam", "appt_date": THU,
+                     "appt_time": "10:00", "appt_name": "Bùi Văn Long", "appt_phone": "0912345678",
+                     "appt_confirm": None}
+    assert texts == []
 
 
 async def test_confirmation_books_once_even_when_confirmed_twice():
@@ -216,18 +264,21 @@ def _booked(phone: str = "0912345678") -> store.Booking:
 async def test_cancel_needs_code_and_phone_and_wrong_ones_look_the_same():
     booking = _booked()
     form = aa.ValidateManageBookingForm()
-    slots, _ = await turn(form, tracker(f"hủy lịch {booking.code}", intent="cancel_appointment",
+    other = "other-device"
+    slots, _ = await turn(form, tracker(f"hủy lịch {booking.code}", intent="cancel_appointment", sender=other,
                                         entities=[entity("booking_code", booking.code)], loop="manage_booking_form"))
     assert slots == {"booking_code": booking.code, "manage_office": None, "manage_action": "cancel"}
     wrong_phone = await turn(form, tracker("0987654321", requested="appt_phone", loop="manage_booking_form",
-                                           slots={"booking_code": booking.code, "manage_action": "cancel"}))
+                                           sender=other, slots={"booking_code": booking.code,
+                                                                "manage_action": "cancel"}))
     wrong_code = await turn(form, tracker("0912345678", requested="appt_phone", loop="manage_booking_form",
-                                          slots={"booking_code": "LH-ZZZZZZ", "manage_action": "cancel"}))
-    assert wrong_phone == wrong_code == ({"appt_phone": None, "booking_code": None, "manage_attempts": 1.0},
+                                          sender=other, slots={"booking_code": "LH-ZZZZZZ", "manage_action": "cancel"}))
+    assert wrong_phone == wrong_code == ({"appt_phone": None, "manage_attempts": 1.0},
                                          ["Mã lịch hẹn và số điện thoại không khớp với lịch hẹn nào đang còn hiệu "
-                                          "lực. Anh/chị vui lòng nhập lại mã lịch hẹn."])
+                                          "lực. Anh/chị kiểm tra lại số điện thoại đã dùng khi đặt lịch (hoặc gửi "
+                                          "lại mã lịch hẹn)."])
     slots, _ = await turn(form, tracker("0912345678", requested="appt_phone", loop="manage_booking_form",
-                                        slots={"booking_code": booking.code, "manage_action": "cancel"}))
+                                        sender=other, slots={"booking_code": booking.code, "manage_action": "cancel"}))
     assert slots == {"appt_phone": "0912345678", "manage_office": "phuong_ba_dinh"}
     events, messages = await run_action(aa.ActionManageBooking(), tracker("có", intent="affirm", loop="", slots={
         "booking_code": booking.code, "appt_phone": "0912345678", "manage_action": "cancel", "appt_confirm": True}))
@@ -288,3 +339,10 @@ def test_clean_name(text, name):
     ("huy lich hen", "cancel"), ("lịch hẹn của tôi", None)])
 def test_detect_manage_action(text, action):
     assert aa.detect_manage_action(text) == action
+
+
+async def test_a_name_that_is_also_a_day_word_is_a_name():
+    slots, _ = await turn(aa.ValidateBookingForm(), tracker(
+        "Mai Thị Hằng, 0912 345 678", requested="appt_name", entities=[entity("phone", "0912 345 678")],
+        slots={"appt_procedure": "none", "appt_office": "phuong_ba_dinh", "appt_date": THU, "appt_time": "09:00"}))
+    assert slots == {"appt_name": "Mai Thị Hằng", "appt_phone": "0912345678", "appt_confirm": None}

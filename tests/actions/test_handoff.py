@@ -22,6 +22,19 @@ def sqlite_db(tmp_path, monkeypatch):
     db.dispose_all()
 
 
+WORKING = dt.datetime(2026, 11, 24, 9, 0, tzinfo=TZ)   # a Tuesday morning
+EVENING = dt.datetime(2026, 11, 24, 20, 0, tzinfo=TZ)
+
+
+@pytest.fixture(autouse=True)
+def office_hours(monkeypatch):
+    """Hand-offs happen in working hours unless a test says otherwise."""
+    monkeypatch.setattr(handoff, "now_local", lambda: WORKING)
+    from actions import callbacks
+
+    monkeypatch.setattr(callbacks, "now_local", lambda: WORKING)
+
+
 async def test_handoff_pauses_records_and_tells_hours():
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("cho tôi gặp cán bộ, sđt 0912345678", intent="human_handoff", channel="zalo")
@@ -126,3 +139,24 @@ async def test_resume_posts_resume_then_listen_to_rasa():
         await runner.cleanup()
     assert status == 200
     assert received == [("citizen-9", [{"event": "resume"}, {"event": "action", "name": "action_listen"}])]
+
+
+async def test_out_of_hours_handoff_offers_a_call_back_and_records_the_number(monkeypatch):
+    from actions import callbacks
+
+    monkeypatch.setattr(handoff, "now_local", lambda: EVENING)
+    monkeypatch.setattr(callbacks, "now_local", lambda: EVENING)
+    dispatcher = CollectingDispatcher()
+    events = await handoff.ActionHandoff().run(
+        dispatcher, make_tracker("tối rồi, có ai tư vấn giúp mình không", intent="human_handoff"), {})
+    assert events == [SlotSet("fallback_count", 0.0), SlotSet("callback_pending", True)]  # not paused
+    assert "để lại số điện thoại" in dispatcher.messages[0]["text"]
+    assert "từ 8:00 thứ Tư (25/11)" in dispatcher.messages[0]["text"]
+    dispatcher = CollectingDispatcher()
+    events = await callbacks.ActionCallbackRequest().run(
+        dispatcher, make_tracker("0978 123 457, tên Lê Thị Thu, gọi sau 9h nhé", intent="inform"), {})
+    assert events == [SlotSet("callback_pending", None)]
+    assert dispatcher.messages[0]["text"].startswith("Dạ, tôi đã ghi nhận số 097****457 (gọi sau 9h nhé)")
+    rows = callbacks.list_callbacks()
+    assert [(r["phone"], r["name"], r["note"]) for r in rows] == [("0978123457", "Lê Thị Thu", "gọi sau 9h nhé")]
+    assert [r["reason"] for r in handoff.list_handoffs()] == ["requested"]  # the same hand-off, refreshed

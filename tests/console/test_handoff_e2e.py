@@ -48,7 +48,8 @@ def bot(trained_model: Path, console_env, tmp_path: Path) -> Iterator[str]:
     env = rasa_env()
     env["RASA_TOKEN"] = TOKEN
     env.update({k: str(v) for k, v in (("APP_DB_PATH", tmp_path / "app.sqlite"), ("KB_DIR", console_env["kb"]),
-                                        ("KB_INDEX_DIR", console_env["kb"] / "index"))})
+                                        ("KB_INDEX_DIR", console_env["kb"] / "index"),
+                                        ("HANDOFF_CALLBACK_OUT_OF_HOURS", "0"))})  # pause at any hour
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("actions", "rasa")}
     actions = subprocess.Popen([PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
                                cwd=REPO, env=env, stdout=logs["actions"], stderr=subprocess.STDOUT)
