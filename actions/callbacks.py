@@ -74,9 +74,8 @@ def list_callbacks() -> List[Dict[str, Any]]:
 
 async def take_callback(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     """Record the phone (and name, preferred time) of the latest message as a call-back; False when none."""
-    from actions.appointments.extract import find_name
-    from actions.appointments.validation import phone_in
-    from actions.handoff import record_handoff
+    from actions.appointments.extract import find_name, phone_in
+    from actions.handoff_records import record_handoff
     from nlu.patterns import normalize_phone
 
     text = str(tracker.latest_message.get("text") or "")

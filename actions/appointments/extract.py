@@ -171,3 +171,15 @@ def slot_values_in(tracker: Tracker) -> Dict[str, bool]:
     """Which booking pieces the latest message carries (a date, a time, a phone, a name)."""
     return {"date": bool(datetimes(tracker, "date")), "time": bool(datetimes(tracker, "time")),
             "phone": bool(entity_value(tracker, "phone")), "name": bool(find_name(text_of(tracker)))}
+
+
+PHONEISH_RE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[ .\-]?\d){7,11}(?!\d)")
+
+
+def phone_in(tracker: Tracker) -> Optional[str]:
+    """The phone entity, or a phone-looking run of digits (possibly mistyped) in the message."""
+    value = entity_value(tracker, "phone")
+    if value:
+        return value
+    m = PHONEISH_RE.search(text_of(tracker)) if not is_payload(tracker) else None
+    return m.group(0) if m else None

@@ -18,8 +18,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import db
 from actions.appointments import calendar, store, texts
-from actions.appointments.extract import (datetimes, entity_value, folded, is_payload, latest_intent, parse_time,
-                                          same_week_correction, slot_datetime, text_of)
+from actions.appointments.extract import (PHONEISH_RE, datetimes, entity_value, folded, is_payload, latest_intent,
+                                          parse_time, phone_in, same_week_correction, slot_datetime, text_of)
 from knowledge.schema import Office
 from nlu.patterns import normalize_phone
 
@@ -31,7 +31,6 @@ DIGRESSIONS = frozenset({"ask_procedure", "ask_office", "check_dossier", "dossie
                          "greet", "thank", "goodbye", "bot_challenge", "out_of_scope", "deny", "insult",
                          "ask_accuracy", "wait"})
 # A phone-looking run of digits (8 to 12 digits with spaces or dots), to say what is wrong with a mistyped one.
-_PHONEISH_RE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[ .\-]?\d){7,11}(?!\d)")
 _YES_RE = re.compile(r"^(?:(?:ok|oke|u|uh|vang|da|dung|dung roi|chuan|chuan roi|xac nhan|dong y|co|chot|duoc|"
                      r"roi|nhe|nha|a|ad|admin|giup|minh|em|toi|cam on|luon|di|vay|the|do|ay)\s*)+$")
 
@@ -60,7 +59,7 @@ def pieces(tracker: Tracker) -> bool:
         return False
     times = [t for t in datetimes(tracker, "time") if re.search(r"\d", t.text or "")]
     return bool(datetimes(tracker, "date") or times or entity_value(tracker, "phone")
-                or _PHONEISH_RE.search(text_of(tracker)))
+                or PHONEISH_RE.search(text_of(tracker)))
 
 
 def is_digression(tracker: Tracker) -> bool:
@@ -100,15 +99,6 @@ def says_yes(tracker: Tracker) -> bool:
         return True
     f = folded(text_of(tracker))
     return bool(f) and len(f.split()) <= 8 and bool(_YES_RE.match(f)) and not re.search(r"\bkhong\b", f)
-
-
-def phone_in(tracker: Tracker) -> Optional[str]:
-    """The phone entity, or a phone-looking run of digits (possibly mistyped) in the message."""
-    value = entity_value(tracker, "phone")
-    if value:
-        return value
-    m = _PHONEISH_RE.search(text_of(tracker)) if not is_payload(tracker) else None
-    return m.group(0) if m else None
 
 
 def _inside_name(tracker: Tracker, typed: str) -> bool:

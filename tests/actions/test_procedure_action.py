@@ -94,7 +94,8 @@ async def test_an_outside_topic_gets_the_portal_and_an_officer_but_no_procedure(
 
 async def test_a_look_alike_offers_the_procedure_it_resembles():
     events, messages = await ask("đăng ký xe ô tô cho công ty mới mua cần những gì")
-    assert events == [SlotSet("fallback_count", 0.0)]
+    # the offered procedure is remembered, so a bare "cần giấy gì" next is read against it (issue 15)
+    assert events == [SlotSet("fallback_count", 0.0), SlotSet("procedure_candidates", ["dang_ky_xe"])]
     assert len(messages) == 1
     assert messages[0]["text"] == (
         "Dạ, tôi mới có hướng dẫn thủ tục Đăng ký xe máy, cấp biển số, chưa có cho đúng trường hợp anh/chị hỏi nên "
