@@ -187,8 +187,11 @@ class ActionAnswerProcedure(Action):
         buttons.append({"title": "Gặp cán bộ", "payload": "/human_handoff"})
         dispatcher.utter_message(text=decline_text(outcome.decline_kind if outcome else "", closest),
                                  buttons=buttons)
+        # procedures offered as a question are remembered (a bare "cần giấy gì" next is read against them); a
+        # look-alike is not a question, and "hỏi ở đâu" after it must not be taken for a choice among them
+        offered = closest and (outcome.decline_kind if outcome else "") != "lookalike"
         return [SlotSet("fallback_count", 0.0)] + ([SlotSet("procedure_candidates", [r.key for r in closest])]
-                                                   if closest else [])
+                                                   if offered else [])
 
 
 def decline_text(kind: str, closest: List["kc.Result"]) -> str:
@@ -196,9 +199,9 @@ def decline_text(kind: str, closest: List["kc.Result"]) -> str:
     that the citizen may have meant, the national portal, an officer), never a guess."""
     portal = f"tra cứu trên Cổng Dịch vụ công quốc gia ({PORTAL}) hoặc bấm \"Gặp cán bộ\" để được hỗ trợ"
     if closest and kind == "lookalike":
-        return (f"Dạ, tôi mới có hướng dẫn thủ tục {closest[0].name}, chưa có cho đúng trường hợp anh/chị hỏi nên "
-                f"không dám trả lời, để tránh hướng dẫn sai. Nếu đúng là thủ tục đó, mời anh/chị bấm chọn bên "
-                f"dưới; nếu không, anh/chị có thể {portal}.")
+        return (f"Dạ, tôi chưa có hướng dẫn cho đúng trường hợp anh/chị hỏi (tôi mới có hướng dẫn thủ tục "
+                f"{closest[0].name}) nên không dám trả lời, để tránh hướng dẫn sai. Nếu đúng là thủ tục đó, mời "
+                f"anh/chị bấm chọn bên dưới; nếu không, anh/chị có thể {portal}.")
     if closest:  # a vague question: ask which procedure rather than guess
         return ("Anh/chị đang hỏi về thủ tục nào ạ? Mời chọn một thủ tục dưới đây. Nếu không phải, anh/chị có thể "
                 f"{portal}.")

@@ -62,6 +62,10 @@ class Anchor:
     terms: Set[str] = field(default_factory=set)
 
 
+# A question this long (topic words) tells its circumstances too: a topic it mentions is context, not its subject.
+LONG_STORY_WORDS = 40
+
+
 @dataclass
 class ScopeVerdict:
     """The outcome of the scope check for one (question, procedure)."""
@@ -171,6 +175,8 @@ class ScopeChecker:
         for (score, anchor, hit), needed in ((best_owned, self.min_foreign), (best, topic_needed)):
             if anchor is not None and score >= needed:
                 share = sum(self.weight(t) for t in terms if t in anchor.terms) / total
+                if named and anchor.owner is None and len(uni) >= LONG_STORY_WORDS and share < covered:
+                    continue  # a long story around a named procedure: the topic's words there are context
                 what = ("a look-alike this procedure is not for" if anchor.owner
                         else "a topic outside the knowledge base")
                 return ScopeVerdict(False, f"about {what}: {anchor.text}", anchor.text, score, hit, covered, share,
