@@ -54,7 +54,7 @@ run-cluster: kb model  ## N Rasa servers (default 2) behind a load balancer, sha
 	bash scripts/run_cluster.sh $(or $(N),2) $(RASA_PORT)
 
 console: kb  ## the staff console alone (http://localhost:8080; make run starts it too)
-	$(PY) -m knowledge.console serve --port $${CONSOLE_PORT:-8080}
+	$(PY) -m console serve --port $${CONSOLE_PORT:-8080}
 
 chat: kb model  ## talk to the bot in this terminal
 	bash scripts/run_local.sh $(RASA_PORT) $(ACTION_PORT) --shell

@@ -2,8 +2,8 @@
 
 The Rasa-facing actions are thin: what a message gives is read by actions.appointments.extract, the forms live in
 actions.appointments.booking_form / manage_form over a shared validation base (actions.appointments.validation),
-their questions in actions.appointments.asks, the wording in actions.appointments.texts. Capacity lives in the
-database (actions.appointments.store); the dialogue only shows what the store says.
+their questions in actions.appointments.asks, the wording in onestop.appointments.texts. Capacity lives in the
+database (onestop.appointments.store); the dialogue only shows what the store says.
 """
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import db
-from actions.appointments import calendar, lookup, store, texts
+from infra import db
+from onestop.appointments import lookup
+from onestop.appointments import texts
+from onestop.appointments import store
+from knowledge import calendar
 from actions.appointments.asks import (ActionAskApptConfirm, ActionAskApptDate, ActionAskApptName,  # noqa: F401
                                        ActionAskApptOffice, ActionAskApptPhone, ActionAskApptTime,
                                        ActionAskManageAction)

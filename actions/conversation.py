@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 def private_details_asked(tracker: Tracker) -> bool:
     """After a lookup, a message that asks the applicant's name or phone goes to the proof, whatever its intent."""
-    from actions.dossier_codes import asks_private
+    from onestop.dossiers.codes import asks_private
 
     text = str(tracker.latest_message.get("text") or "")
     return bool(tracker.get_slot("last_dossier_code")) and not text.startswith("/") and asks_private(text) \
@@ -28,7 +28,7 @@ class ActionInform(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         from actions.appointments.combined import wants_booking
         from actions.callbacks import take_callback
-        from actions.dossier_codes import proof_digits
+        from onestop.dossiers.codes import proof_digits
 
         text = str(tracker.latest_message.get("text") or "")
         if tracker.get_slot("callback_pending") and await take_callback(dispatcher, tracker):

@@ -2,7 +2,7 @@
 
 The public status (the status and the dates) is shown to anyone holding the code, as public portals do; the
 procedure, office, documents to supplement, fee, the applicant's name and masked phone only after the last 4 digits
-of the phone on the dossier are given, and only while the server-side proof lasts (actions.dossiers.proofs).
+of the phone on the dossier are given, and only while the server-side proof lasts (onestop.dossiers.proofs).
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from rasa_sdk.events import FollowupAction, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.dossiers.backend import BackendUnavailable, get_backend
-from actions.dossiers.limits import LIMITED, limiter
-from actions.dossiers.model import canonical_code, is_valid_code, render_private_vi, render_public_vi
-from actions.dossiers.ownership import OwnershipGuard, ProofResult
-from actions.dossiers.subscriptions import SubscriptionStore
+from onestop.dossiers.backend import BackendUnavailable, get_backend
+from onestop.dossiers.limits import LIMITED, limiter
+from onestop.dossiers.model import canonical_code, is_valid_code, render_private_vi, render_public_vi
+from onestop.dossiers.ownership import OwnershipGuard, ProofResult
+from onestop.dossiers.subscriptions import SubscriptionStore
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class ValidateDossierForm(FormValidationAction):
     async def extract_dossier_code(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
         """A mistyped code or an ID number in the message that starts the lookup is answered, not ignored."""
-        from actions.dossier_codes import has_id_number, malformed_code
+        from onestop.dossiers.codes import has_id_number, malformed_code
 
         text = str(tracker.latest_message.get("text") or "")
         if tracker.get_slot("requested_slot") or tracker.get_slot("dossier_code") or text.startswith("/") or \
@@ -77,8 +77,8 @@ class ValidateDossierForm(FormValidationAction):
     async def validate_dossier_code(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
         """Normalise the code (spaces, case, missing dots); refuse unknown formats and unknown dossiers."""
-        from actions.dossier_codes import ID_NOT_A_CODE, PROOF_NOT_A_CODE, explain_malformed, has_id_number
-        from actions.dossier_codes import proof_digits
+        from onestop.dossiers.codes import ID_NOT_A_CODE, PROOF_NOT_A_CODE, explain_malformed, has_id_number
+        from onestop.dossiers.codes import proof_digits
 
         code = canonical_code(str(slot_value or ""))
         if not is_valid_code(code):
@@ -133,7 +133,7 @@ class ActionShowDossier(Action):
             dispatcher.utter_message(text=f"Tôi không tìm thấy hồ sơ có mã {code}. " + CODE_FORMAT)
             return reset
         dispatcher.utter_message(text=render_public_vi(dossier))
-        from actions.dossier_codes import asks_private
+        from onestop.dossiers.codes import asks_private
 
         if asks_private(str(tracker.latest_message.get("text") or "")):
             # "tra hồ sơ X kèm tên người nộp": the status, then the proof before any personal detail.
@@ -166,7 +166,7 @@ class ValidateDossierProofForm(FormValidationAction):
     async def extract_proof_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[Text, Any]:
         """Digits sent just before the form opened ("0737" after a lookup) are the answer to it."""
-        from actions.dossier_codes import proof_digits
+        from onestop.dossiers.codes import proof_digits
 
         text = str(tracker.latest_message.get("text") or "")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -178,7 +178,7 @@ class ValidateDossierProofForm(FormValidationAction):
     async def validate_proof_last4(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
         """Turn the citizen's digits into a proof result; the digits themselves are not kept in the slot."""
-        from actions.dossier_codes import proof_digits
+        from onestop.dossiers.codes import proof_digits
 
         code = tracker.get_slot("last_dossier_code")
         digits = proof_digits(str(slot_value or "")) or str(slot_value or "")  # "4 số cuối là 2519", "à 2580"

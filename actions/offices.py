@@ -95,6 +95,6 @@ def _province() -> str:
 
 
 def _default_hours() -> str:
-    from actions import hours
+    from knowledge import hours
 
     return hours.hours_text()

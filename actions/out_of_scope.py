@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from nlu.textnorm import fold
+from vntext.textnorm import fold
 
 _BULK_RE = re.compile(r"\b(danh sach|tat ca|toan bo|liet ke|in ra|xuat)\b.{0,40}\b(ho so|nguoi nop|so dien thoai|"
                       r"ho ten|thong tin)\b")
@@ -26,7 +26,7 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        from actions.dossier_codes import asks_private
+        from onestop.dossiers.codes import asks_private
 
         text = str(tracker.latest_message.get("text") or "")
         if _BULK_RE.search(fold(text)) or (asks_private(text) and "ho so" in fold(text)):

@@ -63,7 +63,7 @@ def build_app(warm_up: bool = True) -> Any:
         return None
 
     async def _warm() -> None:
-        from actions import knowledge_client
+        from knowledge import client as knowledge_client
 
         seconds = await asyncio.to_thread(knowledge_client.warm_up)
         app.ctx.ready = True

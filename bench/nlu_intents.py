@@ -23,7 +23,7 @@ FORMAL_MIN_WORDS = 12
 
 def is_formal(text: str) -> bool:
     """Written with diacritics and long: the portal's formal style (chat style is short and unaccented)."""
-    from nlu.textnorm import canonical_words, has_diacritics
+    from vntext.textnorm import canonical_words, has_diacritics
 
     return has_diacritics(text) and len(canonical_words(text)) >= FORMAL_MIN_WORDS
 

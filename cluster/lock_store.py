@@ -133,7 +133,7 @@ async def reserved_turn(store: Any, conversation_id: Text, ticket: Optional[int]
 
 @dataclass
 class LockStats:
-    """Counters an operator scrapes (cluster.metrics renders them)."""
+    """Counters an operator scrapes (infra.metrics renders them)."""
 
     acquired: int = 0
     waited: int = 0              # acquisitions that had to wait for another turn of the same conversation

@@ -24,7 +24,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cluster.lock_store import AtomicRedisLockStore
-from cluster.metrics import CONTENT_TYPE, registry
+from infra.metrics import CONTENT_TYPE, registry
 
 log = logging.getLogger(__name__)
 WARM_UP_TEXTS = ("xin chào", "làm giấy khai sinh cần giấy tờ gì")
@@ -67,7 +67,7 @@ class _UnansweredCounts:
         """Read the counts (blocking: called from a worker thread)."""
         import sqlalchemy as sa
 
-        from actions import db
+        from infra import db
 
         with db.get_engine().connect() as conn:
             rows = conn.execute(sa.select(db.unanswered.c.reason, sa.func.count())

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import random
 import weakref
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import aiohttp
 
 from connectors.logsafe import mask
+from infra.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -82,21 +82,6 @@ def record_failure(platform: str, code: Optional[str], detail: Any) -> None:
     FAILURES[(platform, str(code))] += 1
     logger.warning("%s send failed permanently (code %s): %s", platform, code, mask(str(detail))[:500])
 
-
-class RetryPolicy:
-    """Bounded exponential backoff with jitter."""
-
-    def __init__(self, max_attempts: int = 4, base_delay: float = 0.5, max_delay: float = 8.0,
-                 timeout: float = 10.0) -> None:
-        self.max_attempts = max(1, max_attempts)
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.timeout = timeout
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        raw = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
-        return raw * (0.5 + random.random() / 2)
 
 
 async def request(

@@ -11,7 +11,7 @@ import time
 from typing import Any, Awaitable, Callable
 
 from cluster.lock_store import release_turn, reserve_turn, reserved_turn
-from cluster.metrics import registry
+from infra.metrics import registry
 from connectors.faults import accepted_turn
 from connectors.logsafe import short_id
 from connectors.turns import run_on

@@ -17,7 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cluster.lock_store import is_transient
-from cluster.metrics import registry
+from infra.metrics import registry
 from connectors import http
 from connectors.config import require, setting
 from connectors.geo import location_payload, parse_coordinates

@@ -20,7 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cluster.lock_store import is_transient
-from cluster.metrics import registry
+from infra.metrics import registry
 from connectors import http
 from connectors.config import require, setting
 from connectors.geo import location_payload, parse_coordinates
@@ -50,7 +50,7 @@ HandoffRecorder = Callable[[str, str, str, Optional[str]], Any]
 
 
 def _default_handoff_recorder(sender_id: str, channel: str, reason: str, last: Optional[str]) -> Any:
-    from actions.handoff import record_handoff  # lazy: pulls in the database layer
+    from onestop.handoffs.records import record_handoff  # lazy: pulls in the database layer
 
     return record_handoff(sender_id, channel, reason, last)
 

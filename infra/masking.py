@@ -1,7 +1,7 @@
 """The one masking function for personal data in text: phone and ID numbers, wherever text is stored or logged.
 
-Logs (connectors.logsafe), hand-off and unanswered-question records (actions.handoff, actions.unanswered), stored
-conversation trackers (privacy.tracker_store) and the dossier view (actions.dossiers.model) all mask through here,
+Logs (connectors.logsafe), hand-off and unanswered-question records (onestop.handoffs.records, .unanswered), stored
+conversation trackers (privacy.tracker_store) and the dossier view (onestop.dossiers.model) all mask through here,
 so a phone is masked the same way everywhere: only its first 3 digits (the network prefix) are kept. The ownership
 proof asks for the last 4 digits, so no masked phone ever shows one of them.
 """
@@ -40,8 +40,8 @@ def mask_text(text: Optional[str], limit: Optional[int] = None) -> Optional[str]
 
 
 def _mask_recognised(text: str) -> str:
-    """Phones and ID numbers that nlu.patterns recognises in ``text``, masked in place."""
-    from nlu.patterns import ID_NUMBER, PHONE, find_pattern_entities  # lazy: the pattern tables load on first use
+    """Phones and ID numbers that vntext.patterns recognises in ``text``, masked in place."""
+    from vntext.patterns import ID_NUMBER, PHONE, find_pattern_entities  # lazy: the pattern tables load on first use
 
     out: List[str] = []
     last = 0
@@ -64,3 +64,14 @@ def mask_digits(text: Optional[str]) -> Optional[str]:
     if not text or not isinstance(text, str):
         return text
     return "".join("*" if ch.isdigit() else ch for ch in text)
+
+
+def user_ref(sender_id: object) -> str:
+    """The one way a citizen's platform id appears in logs, statistics and feedback: a short stable hash.
+
+    Stable so that one conversation's lines can be followed and repeated feedback recognised; one-way so that a
+    log or an export never holds the id an attacker could message.
+    """
+    import hashlib
+
+    return "u" + hashlib.sha256(str(sender_id).encode("utf-8")).hexdigest()[:11]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from nlu.textnorm import fold
+from vntext.textnorm import fold
 
 # Words that say which level a name is: ward level (today's units) or district level (abolished in 2025).
 WARD_PREFIXES = {("phuong",): "phuong", ("p",): "phuong", ("xa",): "xa", ("thi", "tran"): "thi tran",

@@ -7,7 +7,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
-from nlu.textnorm import SHORTHAND, canonical_words, fold, has_diacritics, nfc, word_spans
+from vntext.textnorm import SHORTHAND, canonical_words, fold, has_diacritics, nfc, word_spans
 
 # Folded function words and chat particles: they carry no topic, so they do not count in query coverage.
 STOPWORDS: FrozenSet[str] = frozenset("""

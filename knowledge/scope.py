@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-from nlu.textnorm import canonical_words
+from vntext.textnorm import canonical_words
 
 from .lexical import STOPWORDS
 

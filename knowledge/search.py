@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from nlu.textnorm import canonical_words
+from vntext.textnorm import canonical_words
 
 from .aspects import detect_aspect
 from .background import OOS_KEY, background_texts

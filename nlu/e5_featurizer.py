@@ -26,7 +26,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.textnorm import canonical, squash_spaces
+from vntext.textnorm import canonical, squash_spaces
 
 logger = logging.getLogger(__name__)
 

@@ -146,7 +146,7 @@ def entity_metrics(examples: Sequence[Example], preds: Sequence[Prediction]) -> 
 
 def evaluate(name: str, train_seconds: float, examples: Sequence[Example], preds: Sequence[Prediction]) -> Report:
     """Compute every metric of one pipeline."""
-    from nlu.textnorm import has_diacritics
+    from vntext.textnorm import has_diacritics
 
     rep = Report(name=name, train_seconds=train_seconds)
     groups = {

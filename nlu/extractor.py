@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
+from zoneinfo import ZoneInfo
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,9 +28,10 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.datetime_vi import find_datetimes
-from nlu.patterns import PATTERN_TYPES, find_pattern_entities
-from nlu.textnorm import fold
+from infra import clock
+from vntext.datetime_vi import find_datetimes
+from vntext.patterns import PATTERN_TYPES, find_pattern_entities
+from vntext.textnorm import fold
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +55,8 @@ def extract_entities(
             for ent in find_pattern_entities(text):
                 entities.append(_entity(ent.start, ent.end, ent.entity, ent.text, ent.normalized))
         if datetimes:
-            if now is None and timezone:
-                from zoneinfo import ZoneInfo
-
-                now = _dt.datetime.now(ZoneInfo(timezone))
+            if now is None:
+                now = _dt.datetime.now(ZoneInfo(timezone)) if timezone else clock.now_local()
             taken = [(e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END]) for e in entities]
             for dt_ent in find_datetimes(text, now, exclude=taken):
                 info = {"grain": dt_ent.grain, "part_of_day": dt_ent.part_of_day, "invalid": dt_ent.invalid}
@@ -128,7 +128,7 @@ class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
             "extract_patterns": True,
             "extract_datetimes": True,
             # Dates are resolved relative to "now" in this time zone.
-            "timezone": "Asia/Ho_Chi_Minh",
+            "timezone": clock.TZ_NAME,
             # Intents whose messages carry dates and times as answers (booking, moving, a bare reply). In other
             # messages only explicit calendar dates are entities: "tối nay xem phim gì" or "mai tính tiếp" use
             # time words in passing, and a slot must not pick them up.

@@ -8,6 +8,8 @@ date/time or annotated entity, so DIET's BILOU tags always line up with entity s
 """
 from __future__ import annotations
 
+import datetime as _dt
+
 import logging
 import re
 import unicodedata
@@ -21,9 +23,11 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATTRIBUTE_START, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.datetime_vi import find_datetimes
-from nlu.patterns import find_pattern_entities
-from nlu.textnorm import canonical, fold_with_spans
+from vntext.datetime_vi import find_datetimes
+from vntext.patterns import find_pattern_entities
+from vntext.textnorm import canonical, fold_with_spans
+
+SPAN_REFERENCE = _dt.datetime(2026, 1, 5, 9, 0)  # any fixed day: date spans are found the same way
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +200,8 @@ def token_spans(
 
     patterns = find_pattern_entities(text)
     boundaries: List[Span] = [(p.start, p.end) for p in patterns]
-    boundaries += [(d.start, d.end) for d in find_datetimes(text)]
+    # Only the spans matter here, and they do not depend on the day they are resolved against.
+    boundaries += [(d.start, d.end) for d in find_datetimes(text, SPAN_REFERENCE)]
     boundaries += list(extra_boundaries or [])
     cuts = {b for span in boundaries for b in span}
     spans = _cut(text, spans, cuts)

@@ -27,8 +27,8 @@ PLATFORMS = ("zalo", "messenger")
 
 def erase_sql(sender_id: str, url: Optional[str] = None) -> Dict[str, int]:
     """Delete or anonymise the SQL rows of ``sender_id``; counts per table."""
-    from actions import db
-    from actions.appointments import store
+    from infra import db
+    from onestop.appointments import store
 
     counts: Dict[str, int] = {}
     engine = db.get_engine(url)
@@ -67,8 +67,8 @@ async def erase(sender_id: str, rasa_url: Optional[str] = None, env: Optional[Di
     """Erase ``sender_id`` everywhere; what was removed, per place (-1: that place could not be reached)."""
     import aiohttp
 
-    from actions.dossiers.subscriptions import SubscriptionStore
-    from actions.rasa_api import RasaApi
+    from onestop.dossiers.subscriptions import SubscriptionStore
+    from infra.rasa_api import RasaApi
 
     env = dict(os.environ) if env is None else env
     counts = await asyncio.to_thread(erase_sql, sender_id)

@@ -27,8 +27,8 @@ def retention_days(env: Optional[Dict[str, str]] = None) -> float:
 
 def purge_sql(days: float, now: Optional[dt.datetime] = None, url: Optional[str] = None) -> Dict[str, int]:
     """Delete or anonymise SQL rows older than ``days``; counts per table."""
-    from actions import db
-    from actions.appointments import store
+    from infra import db
+    from onestop.appointments import store
 
     now = now or dt.datetime.now(dt.timezone.utc)
     cutoff = now - dt.timedelta(days=days)
@@ -62,7 +62,7 @@ async def expire_old_trackers(redis_url: str, days: float, tracker_prefix: str =
 
 async def run(days: Optional[float] = None, env: Optional[Dict[str, str]] = None) -> Dict[str, int]:
     """One retention pass; counts of what was erased."""
-    from actions.dossiers.subscriptions import SubscriptionStore
+    from onestop.dossiers.subscriptions import SubscriptionStore
 
     env = dict(os.environ) if env is None else env
     days = retention_days(env) if days is None else days

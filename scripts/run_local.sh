@@ -19,7 +19,7 @@ if [ "${FRESH_DB:-0}" = "1" ] && [ -z "${DATABASE_URL:-}" ]; then
   echo "fresh database: $APP_DB_PATH"
 fi
 
-export RASA_TOKEN=${RASA_TOKEN:-$($py -m actions.rasa_api ensure-token)}
+export RASA_TOKEN=${RASA_TOKEN:-$($py -m infra.rasa_api ensure-token)}
 export ACTION_SERVER_TOKEN=${ACTION_SERVER_TOKEN:-$($py -c 'import secrets; print(secrets.token_urlsafe(32))')}
 export RASA_URL=${RASA_URL:-http://127.0.0.1:${rasa_port}}
 # Plain HTTP on localhost: the console's cookies cannot be Secure here (they are by default).
@@ -32,7 +32,7 @@ $py -m actions.server --host 127.0.0.1 --port "$action_port" &
 action_pid=$!
 console_pid=""
 if [ "$mode" != "--shell" ]; then
-  $py -m knowledge.console serve --host 127.0.0.1 --port "$console_port" &
+  $py -m console serve --host 127.0.0.1 --port "$console_port" &
   console_pid=$!
 fi
 cleanup() {
@@ -58,7 +58,7 @@ cat <<MSG
   Action server : http://127.0.0.1:${action_port}/health
   Rasa server   : http://127.0.0.1:${rasa_port}  (loading the model takes ~30 s)
                   HTTP API token ${token_note}: curl "http://127.0.0.1:${rasa_port}/status?token=\$(cat var/rasa_token)"
-  Staff console : http://127.0.0.1:${console_port}  (first account: .venv/bin/python -m knowledge.console adduser NAME --role editor)
+  Staff console : http://127.0.0.1:${console_port}  (first account: .venv/bin/python -m console adduser NAME --role editor)
   Talk to it    : curl -s 127.0.0.1:${rasa_port}/webhooks/rest/webhook \\
                     -H 'Content-Type: application/json' \\
                     -d '{"sender":"demo","message":"làm giấy khai sinh cần gì"}'

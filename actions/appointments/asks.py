@@ -11,8 +11,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import db
-from actions.appointments import calendar, store, texts
+from infra import db
+from onestop.appointments import texts
+from onestop.appointments import store
+from knowledge import calendar
 from actions.appointments.extract import CANCEL, MOVE, slot_datetime
 from knowledge import offices as directory
 

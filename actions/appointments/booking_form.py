@@ -16,12 +16,12 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.appointments import texts
+from onestop.appointments import texts
 from actions.appointments.extract import clean_name, entity_value, find_name, is_payload, latest_intent, text_of
 from actions.appointments.validation import AppointmentFormBase, asked, is_digression, phone_in, pieces
 from knowledge import offices as directory
 from knowledge.schema import Office
-from nlu.textnorm import fold
+from vntext.textnorm import fold
 
 log = logging.getLogger(__name__)
 HINT_SLOT = "appt_office_hint"
@@ -58,7 +58,7 @@ class ValidateBookingForm(AppointmentFormBase):
 
     @staticmethod
     async def _procedure_from_text(text: str) -> Optional[str]:
-        from actions import knowledge_client as kc
+        from knowledge import client as kc
 
         try:
             outcome = await kc.search(text)

@@ -37,7 +37,7 @@ def asks_procedure(text: str) -> bool:
 
 async def answer_embedded_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """Answer the procedure question a booking message carries (nothing when it carries none)."""
-    from actions import knowledge_client as kc
+    from knowledge import client as kc
 
     text = text_of(tracker)
     if not asks_procedure(text):

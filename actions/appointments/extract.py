@@ -11,8 +11,8 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
-from actions.appointments import calendar
-from nlu.textnorm import canonical_words, fold
+from knowledge import calendar
+from vntext.textnorm import canonical_words, fold
 
 CANCEL, MOVE = "cancel", "move"
 _CANCEL_RE = re.compile(r"\b(huy|khong den|khong di|bo lich|thoi khong)\b")
@@ -116,7 +116,7 @@ def is_payload(tracker: Tracker) -> bool:
 
 def datetimes(tracker: Tracker, kind: str) -> List[Any]:
     """Dates or times written in the latest message (resolved now, in Vietnam time)."""
-    from nlu.datetime_vi import find_datetimes
+    from vntext.datetime_vi import find_datetimes
 
     if is_payload(tracker):
         return []

@@ -11,14 +11,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import db
-from actions.appointments import lookup, store
+from infra import db
+from onestop.appointments import lookup
+from onestop.appointments import store
 from actions.appointments.extract import CANCEL, MOVE, detect_manage_action, entity_value, is_payload, latest_intent
 from actions.appointments.extract import folded, text_of
 from actions.appointments.validation import AppointmentFormBase, asked, is_digression, phone_in
 from knowledge import offices as directory
 from knowledge.schema import Office
-from nlu.patterns import normalize_booking_code
+from vntext.patterns import normalize_booking_code
 
 MAX_PROOF_ATTEMPTS = 3
 

@@ -16,12 +16,14 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import db
-from actions.appointments import calendar, store, texts
+from infra import db
+from onestop.appointments import texts
+from onestop.appointments import store
+from knowledge import calendar
 from actions.appointments.extract import (PHONEISH_RE, datetimes, entity_value, folded, is_payload, latest_intent,
                                           parse_time, phone_in, same_week_correction, slot_datetime, text_of)
 from knowledge.schema import Office
-from nlu.patterns import normalize_phone
+from vntext.patterns import normalize_phone
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ def pieces(tracker: Tracker) -> bool:
 def is_digression(tracker: Tracker) -> bool:
     """A message that asks something else and gives nothing for the form."""
     intent = latest_intent(tracker)
-    from actions.callbacks import wants_callback
+    from onestop.handoffs.callbacks import wants_callback
 
     if intent == "human_handoff" or wants_callback(text_of(tracker)):
         return True  # "cho gặp cán bộ, để lại số gọi lại" is for the hand-off, not the form

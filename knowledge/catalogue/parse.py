@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from dataclasses import field as _field
 from typing import Any, Dict, List, Optional, Tuple
 
-from nlu.textnorm import nfc
+from vntext.textnorm import nfc
 
 NO_INFO = "Không có thông tin"
 CODE_RE = re.compile(r"^\d\.\d{6}$")

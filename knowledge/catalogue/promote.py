@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Any, Dict, List
 
-from nlu.textnorm import fold
+from vntext.textnorm import fold
 
 from .parse import Record
 

@@ -21,7 +21,7 @@ from ..chunks import Chunk
 from ..embeddings import Embedder
 from ..index import DenseIndex, ensure_index, set_faiss_threads
 from ..lexical import BM25, query_tokens
-from nlu.textnorm import canonical_words
+from vntext.textnorm import canonical_words
 
 from .parse import Record
 from .store import Catalogue

@@ -10,9 +10,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import appointment_actions as aa
-from actions import db
-from actions.appointments import calendar, store
-from actions.appointments.offices import all_offices, redirect_for
+from infra import db
+from onestop.appointments import store
+from knowledge import calendar
+from knowledge.offices import all_offices, redirect_for
 from knowledge.schema import load_procedures
 from tests.actions.helpers import entity
 

@@ -7,7 +7,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge_client as kc
+from knowledge import client as kc
 from actions.procedure import ActionAnswerProcedure
 from knowledge.catalogue.store import import_records, save
 from tests.actions.helpers import entity, make_tracker

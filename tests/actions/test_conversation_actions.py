@@ -8,8 +8,9 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import appointment_actions as aa
-from actions import db
-from actions.appointments import calendar, store
+from infra import db
+from onestop.appointments import store
+from knowledge import calendar
 from actions.conversation import ActionInform
 from tests.actions.helpers import entity, make_tracker
 
@@ -88,7 +89,7 @@ async def test_information_given_unasked_is_served():
     events, texts = await _run(ActionInform(), make_tracker(
         "0912 345 678", intent="inform", slots={"callback_pending": True},
         entities=[entity("phone", "0912 345 678")]))
-    assert events == [SlotSet("callback_pending", None)] and texts[0].startswith("Dạ, tôi đã ghi nhận số 091****678")
+    assert events == [SlotSet("callback_pending", None)] and texts[0].startswith("Dạ, tôi đã ghi nhận số 091*******")
 
 
 async def test_a_request_for_other_peoples_data_gets_the_privacy_refusal():

@@ -6,9 +6,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dossier_actions as da
-from actions.dossiers import backend as backend_mod
-from actions.dossiers import limits
-from actions.dossiers.seed import demo_codes, demo_dossier
+from onestop.dossiers import backend as backend_mod
+from onestop.dossiers import limits
+from onestop.dossiers.seed import demo_codes, demo_dossier
 from tests.actions.helpers import make_tracker
 
 CODE = demo_codes(1)["supplement_required"][0]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.dossier_codes import explain_malformed, has_id_number, proof_digits
+from onestop.dossiers.codes import explain_malformed, has_id_number, proof_digits
 
 
 @pytest.mark.parametrize("text, part", [

@@ -8,11 +8,11 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dossier_actions as da
-from actions.dossiers import backend as backend_mod
-from actions.dossiers import limits
-from actions.dossiers.ownership import MemoryAttemptStore, OwnershipGuard, ProofResult
-from actions.dossiers.proofs import MemoryProofStore, RedisProofStore
-from actions.dossiers.seed import demo_codes, demo_dossier
+from onestop.dossiers import backend as backend_mod
+from onestop.dossiers import limits
+from onestop.dossiers.ownership import MemoryAttemptStore, OwnershipGuard, ProofResult
+from onestop.dossiers.proofs import MemoryProofStore, RedisProofStore
+from onestop.dossiers.seed import demo_codes, demo_dossier
 from tests.actions.helpers import make_tracker
 
 CODE = demo_codes(1)["supplement_required"][0]

@@ -7,8 +7,12 @@ import pytest
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import db, handoff
-from actions.hours import TZ, describe_next_opening, is_working_time, next_opening
+from actions import callbacks, handoff
+from infra import db
+from onestop import handoffs
+from onestop.handoffs import callbacks as callback_store
+from onestop.handoffs import messages
+from knowledge.hours import TZ, describe_next_opening, is_working_time, next_opening
 from tests.actions.helpers import make_tracker
 
 
@@ -29,10 +33,8 @@ EVENING = dt.datetime(2026, 11, 24, 20, 0, tzinfo=TZ)
 @pytest.fixture(autouse=True)
 def office_hours(monkeypatch):
     """Hand-offs happen in working hours unless a test says otherwise."""
-    monkeypatch.setattr(handoff, "now_local", lambda: WORKING)
-    from actions import callbacks
-
-    monkeypatch.setattr(callbacks, "now_local", lambda: WORKING)
+    for module in (handoff, callbacks, callback_store, messages):
+        monkeypatch.setattr(module, "now_local", lambda: WORKING)
 
 
 async def test_handoff_pauses_records_and_tells_hours():
@@ -43,7 +45,7 @@ async def test_handoff_pauses_records_and_tells_hours():
     assert len(dispatcher.messages) == 1
     text = dispatcher.messages[0]["text"]
     assert "cán bộ" in text and "8:00-11:30" in text
-    rows = handoff.list_handoffs()
+    rows = handoffs.list_handoffs()
     assert [(r["sender_id"], r["channel"], r["reason"], r["status"]) for r in rows] == \
         [("citizen-1", "zalo", "requested", "waiting")]
     assert "0912345678" not in (rows[0]["last_message"] or "")
@@ -52,16 +54,16 @@ async def test_handoff_pauses_records_and_tells_hours():
 async def test_second_handoff_refreshes_the_open_one():
     for _ in range(2):
         await handoff.ActionHandoff().run(CollectingDispatcher(), make_tracker("gặp cán bộ"), {})
-    assert len(handoff.list_handoffs()) == 1
+    assert len(handoffs.list_handoffs()) == 1
 
 
 async def test_take_and_close():
     await handoff.ActionHandoff().run(CollectingDispatcher(), make_tracker("gặp cán bộ"), {})
-    assert handoff.set_status("citizen-1", "taken", "officer.lan") == 1
-    assert handoff.list_handoffs()[0]["officer"] == "officer.lan"
-    assert handoff.set_status("citizen-1", "closed") == 1
-    assert handoff.list_handoffs() == []
-    assert len(handoff.list_handoffs(include_closed=True)) == 1
+    assert handoffs.set_status("citizen-1", "taken", "officer.lan") == 1
+    assert handoffs.list_handoffs()[0]["officer"] == "officer.lan"
+    assert handoffs.set_status("citizen-1", "closed") == 1
+    assert handoffs.list_handoffs() == []
+    assert len(handoffs.list_handoffs(include_closed=True)) == 1
 
 
 async def test_fallback_then_offer_an_officer():
@@ -80,7 +82,7 @@ async def test_fallback_then_offer_an_officer():
 async def test_handoff_after_repeated_failures_is_recorded_as_fallback():
     tracker = make_tracker("gặp người", intent="human_handoff", slots={"fallback_count": 2.0})
     await handoff.ActionHandoff().run(CollectingDispatcher(), tracker, {})
-    assert handoff.list_handoffs()[0]["reason"] == "fallback"
+    assert handoffs.list_handoffs()[0]["reason"] == "fallback"
 
 
 @pytest.mark.parametrize("moment,working", [
@@ -134,7 +136,7 @@ async def test_resume_posts_resume_then_listen_to_rasa():
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     try:
-        status = await handoff.resume_conversation(f"http://127.0.0.1:{port}", "citizen-9")
+        status = await handoffs.resume_conversation(f"http://127.0.0.1:{port}", "citizen-9")
     finally:
         await runner.cleanup()
     assert status == 200
@@ -142,10 +144,8 @@ async def test_resume_posts_resume_then_listen_to_rasa():
 
 
 async def test_out_of_hours_handoff_offers_a_call_back_and_records_the_number(monkeypatch):
-    from actions import callbacks
-
-    monkeypatch.setattr(handoff, "now_local", lambda: EVENING)
-    monkeypatch.setattr(callbacks, "now_local", lambda: EVENING)
+    for module in (handoff, callbacks, callback_store, messages):
+        monkeypatch.setattr(module, "now_local", lambda: EVENING)
     dispatcher = CollectingDispatcher()
     events = await handoff.ActionHandoff().run(
         dispatcher, make_tracker("tối rồi, có ai tư vấn giúp mình không", intent="human_handoff"), {})
@@ -156,7 +156,7 @@ async def test_out_of_hours_handoff_offers_a_call_back_and_records_the_number(mo
     events = await callbacks.ActionCallbackRequest().run(
         dispatcher, make_tracker("0978 123 457, tên Lê Thị Thu, gọi sau 9h nhé", intent="inform"), {})
     assert events == [SlotSet("callback_pending", None)]
-    assert dispatcher.messages[0]["text"].startswith("Dạ, tôi đã ghi nhận số 097****457 (gọi sau 9h nhé)")
-    rows = callbacks.list_callbacks()
+    assert dispatcher.messages[0]["text"].startswith("Dạ, tôi đã ghi nhận số 097******* (gọi sau 9h nhé)")
+    rows = callback_store.list_callbacks()
     assert [(r["phone"], r["name"], r["note"]) for r in rows] == [("0978123457", "Lê Thị Thu", "gọi sau 9h nhé")]
-    assert [r["reason"] for r in handoff.list_handoffs()] == ["requested"]  # the same hand-off, refreshed
+    assert [r["reason"] for r in handoffs.list_handoffs()] == ["requested"]  # the same hand-off, refreshed

@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge_client as kc
+from knowledge import client as kc
 from actions.procedure import ActionAnswerProcedure
 from tests.actions.helpers import entity, make_tracker
 
@@ -108,7 +108,7 @@ async def test_a_look_alike_offers_the_procedure_it_resembles():
 
 
 async def test_a_decline_is_kept_for_officers_with_personal_data_masked():
-    from actions import unanswered
+    from onestop.handoffs import unanswered
 
     await ask("mở tiệm cầm đồ cần giấy phép gì, số em 0912345678")
     await asyncio.gather(*list(unanswered._pending))

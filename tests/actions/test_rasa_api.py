@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import stat
 
-from actions import rasa_api
-from actions.rasa_api import RasaApi
+from infra import rasa_api
+from infra.rasa_api import RasaApi
 from tests.fakes.rasa_server import FakeRasaServer
 
 

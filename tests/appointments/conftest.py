@@ -9,8 +9,9 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from actions import db
-from actions.appointments import calendar, store
+from infra import db
+from onestop.appointments import store
+from knowledge import calendar
 
 from tests.conftest import PG_SERVER
 

@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from actions.appointments import calendar as cal
-from actions.appointments.offices import get_office
+from knowledge import calendar as cal
+from knowledge.offices import get_office
 from tests.appointments.conftest import vn
 
 D = dt.date

@@ -1,8 +1,8 @@
 """Finding the office: by name (old names, no diacritics), by position, by procedure."""
 from __future__ import annotations
 
-from actions.appointments.offices import (find_office, get_office, haversine_km, nearest_office,
-                                          offices_for_procedure, redirect_for)
+from knowledge.geo import haversine_km
+from knowledge.offices import find_office, get_office, nearest_office, offices_for_procedure, redirect_for
 
 
 def test_find_office_by_name() -> None:

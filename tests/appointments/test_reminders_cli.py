@@ -7,10 +7,10 @@ from typing import AsyncIterator, Dict, List
 import pytest
 from aiohttp import web
 
-from actions.appointments import store
-from actions.appointments.__main__ import format_day, main as cli_main
-from actions.appointments.reminders import EXTERNAL_INTENT, MESSENGER_TAG, ReminderSender
-from actions.db import run_sync
+from onestop.appointments import store
+from onestop.appointments.__main__ import format_day, main as cli_main
+from onestop.appointments.reminders import EXTERNAL_INTENT, MESSENGER_TAG, ReminderSender
+from infra.db import run_sync
 from tests.appointments.conftest import vn
 
 

@@ -8,8 +8,8 @@ from typing import List
 
 import sqlalchemy as sa
 
-from actions.appointments import store
-from actions.appointments.offices import get_office
+from onestop.appointments import store
+from knowledge.offices import get_office
 from tests.appointments.conftest import vn
 
 NOW = vn(2027, 3, 1, 7, 0)           # Monday morning, before opening

@@ -51,7 +51,7 @@ class Fakes(LoopThread):
     """The fake platforms and the fake one-stop API, served from a background loop."""
 
     def __init__(self) -> None:
-        from actions.dossiers.seed import generate_demo_dossiers
+        from onestop.dossiers.seed import generate_demo_dossiers
 
         super().__init__()
         self.messenger = FakeMessenger(page_token=PAGE_TOKEN)
@@ -265,7 +265,7 @@ async def test_interleaved_users_on_two_servers_are_answered_once_in_order(clust
 
 
 async def test_hanging_dossier_api_times_out_clearly_while_others_are_answered_fast(cluster: Cluster) -> None:
-    from actions.dossiers.seed import demo_codes
+    from onestop.dossiers.seed import demo_codes
 
     one_stop = cluster.fakes.one_stop
     code = next(codes[0] for codes in demo_codes(1).values() if codes)
@@ -293,7 +293,7 @@ async def test_hanging_dossier_api_times_out_clearly_while_others_are_answered_f
 
 
 async def test_action_server_killed_mid_turn_gets_an_apology_then_recovers(cluster: Cluster) -> None:
-    from actions.dossiers.seed import demo_codes
+    from onestop.dossiers.seed import demo_codes
 
     one_stop = cluster.fakes.one_stop
     code = next(codes[0] for codes in demo_codes(1).values() if codes)
@@ -457,7 +457,7 @@ async def test_redis_restart_during_traffic_loses_and_repeats_nothing(cluster: C
 
 async def test_a_server_shutting_down_is_not_ready_refuses_new_messages_and_finishes_its_turn(
         cluster: Cluster) -> None:
-    from actions.dossiers.seed import demo_codes
+    from onestop.dossiers.seed import demo_codes
 
     one_stop = cluster.fakes.one_stop
     code = next(codes[0] for codes in demo_codes(1).values() if codes)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from cluster.metrics import Registry
+from infra.metrics import Registry
 
 
 def _samples(text: str) -> dict:

@@ -175,7 +175,7 @@ async def test_outsiders_get_nothing_on_the_public_port(deployment: Deployment) 
     await asyncio.sleep(3)  # a message triggered by one of them would have arrived by now
     assert len(messenger_texts_to(d.fakes, user)) == delivered, "an outsider's request reached the citizen"
     # With the token the conversation is there, and stored masked (privacy.tracker_store).
-    from actions.rasa_api import RasaApi
+    from infra.rasa_api import RasaApi
 
     async with RasaApi(d.rasa_urls[0], d.token) as api:
         status, tracker = await api.tracker(user)
@@ -216,7 +216,7 @@ async def test_the_internal_ports_refuse_without_the_secrets(deployment: Deploym
     assert status == 200
     await asyncio.sleep(2)
     assert len(messenger_texts_to(d.fakes, user)) == delivered
-    from actions.rasa_api import RasaApi
+    from infra.rasa_api import RasaApi
 
     async with RasaApi(d.rasa_urls[1], d.token) as api:
         _, citizen = await api.tracker(user)
@@ -227,9 +227,9 @@ async def test_the_internal_ports_refuse_without_the_secrets(deployment: Deploym
 
 
 async def test_with_the_token_the_console_and_the_jobs_work(deployment: Deployment) -> None:
-    from actions.handoff import fetch_transcript
-    from actions.rasa_api import RasaApi
-    from actions.dossiers.seed import demo_codes
+    from onestop.handoffs import fetch_transcript
+    from infra.rasa_api import RasaApi
+    from onestop.dossiers.seed import demo_codes
 
     d = deployment
     user = "p" + uuid.uuid4().hex[:12]
@@ -245,7 +245,7 @@ async def test_with_the_token_the_console_and_the_jobs_work(deployment: Deployme
         messenger_texts_to(d.fakes, user)
     # Even the token holder cannot skip the ownership proof by writing the slot (the exact requests):
     from actions.dossier_actions import NOT_PROVED
-    from actions.dossiers.seed import demo_dossier
+    from onestop.dossiers.seed import demo_dossier
 
     forged = [{"event": "slot", "name": "last_dossier_code", "value": code},
               {"event": "slot", "name": "proof_last4", "value": "ok"}]

@@ -9,8 +9,8 @@ from typing import Any, AsyncIterator, Dict, Iterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from actions import db
-from actions import knowledge_client as kc
+from infra import db
+from knowledge import client as kc
 from knowledge.config import PACKAGE_DIR, load_config
 
 from .helpers import EDITOR, EDITOR2, VIEWER, sign_in
@@ -51,7 +51,7 @@ def kb_copy(tmp_path: Path, real_index: Path) -> Path:
 @pytest.fixture
 def console_env(tmp_path: Path, kb_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dict[str, Any]]:
     """A fresh database and the copied knowledge folder for this test (also for the searcher)."""
-    from knowledge.console import store
+    from console import store
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("APP_DB_PATH", str(tmp_path / "app.sqlite"))
@@ -85,7 +85,7 @@ def searcher_ready(console_env, shared_embedder):
 @pytest.fixture
 async def app(console_env):
     """The console application on the copied knowledge base."""
-    from knowledge.console.app import create_app
+    from console.app import create_app
 
     return create_app(console_env["cfg"], rasa_url="http://127.0.0.1:9", rasa_token=None)
 

@@ -7,7 +7,7 @@ from typing import List, Tuple
 
 import sqlalchemy as sa
 
-from knowledge.console import store
+from console import store
 
 from .helpers import CSRF, EDITOR, sign_in
 
@@ -129,7 +129,7 @@ def test_passwords_are_salted_scrypt_hashes(console_env):
 
 
 def test_adduser_command_reads_the_password_from_the_environment(console_env, monkeypatch, capsys):
-    from knowledge.console.__main__ import main
+    from console.__main__ import main
 
     monkeypatch.setenv("NEW_PASSWORD", "mot-mat-khau-dai")
     assert main(["adduser", "thu", "--role", "viewer", "--password-env", "NEW_PASSWORD"]) == 0

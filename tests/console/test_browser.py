@@ -15,8 +15,8 @@ from typing import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestServer
 
-from actions import handoff as handoffs
-from actions import unanswered
+from onestop import handoffs
+from onestop.handoffs import unanswered
 
 from .helpers import EDITOR, EDITOR2
 

@@ -21,7 +21,7 @@ async def cat_app(console_env, tmp_path, monkeypatch):
     records, report = import_records(FIXTURE)
     save(records, report, folder)
     monkeypatch.setenv("KB_CATALOGUE_DIR", str(folder))
-    from knowledge.console.app import create_app
+    from console.app import create_app
 
     return create_app(console_env["cfg"], rasa_url="http://127.0.0.1:9", rasa_token=None)
 
@@ -88,7 +88,7 @@ async def test_promoted_draft_validates_like_any_procedure(cat_app):
 
     from knowledge.catalogue.promote import draft_from_record
     from knowledge.catalogue.store import Catalogue, catalogue_dir
-    from knowledge.console.app import REPO
+    from console.app import REPO
 
     cat = Catalogue.load(catalogue_dir())
     for rec in cat.records.values():

@@ -11,7 +11,7 @@ import yaml
 
 from knowledge import schema
 from knowledge.config import PACKAGE_DIR
-from knowledge.console import content, store
+from console import content, store
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -175,7 +175,7 @@ async def test_create_a_procedure_and_refuse_a_duplicate_key(editor, console_env
 
 
 async def test_office_edit_errors_on_fields_and_publish_keeps_the_file_s_comments(editor, console_env):
-    from knowledge.console.content import Repository
+    from console.content import Repository
 
     kb = console_env["kb"]
     office = yaml.safe_load((kb / "offices.yml").read_text(encoding="utf-8"))["offices"][1]

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from actions import handoff as handoffs
+from onestop import handoffs
 
 from ..conftest import PYTHON, REPO, free_port, rasa_env
 from .helpers import EDITOR, sign_in
@@ -85,7 +85,7 @@ def _say(rasa_url: str, text: str) -> List[Dict[str, Any]]:
 async def test_an_officer_answers_a_handed_over_conversation_then_gives_it_back(bot, console_env):
     import asyncio
 
-    from knowledge.console.app import create_app
+    from console.app import create_app
 
     replies = await asyncio.to_thread(_say, bot, "/human_handoff")
     assert any("chuyển cuộc trò chuyện cho cán bộ" in r.get("text", "") for r in replies)

@@ -14,9 +14,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from actions import knowledge_client as kc
-from knowledge.console import content, store
-from knowledge.console.app import PUBLISHER
+from knowledge import client as kc
+from console import content, store
+from console.app import PUBLISHER
 from knowledge.index import read_meta
 from tests.conftest import free_port
 

@@ -8,9 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from knowledge import schema
-from knowledge.console import content, store
-from knowledge.console.app import _safe_next, create_app
-from knowledge.console.lockout import Lockout, client_address, trusted_proxies
+from console import content, store
+from console.app import _safe_next, create_app
+from console.lockout import Lockout, client_address, trusted_proxies
 
 from .helpers import CSRF, EDITOR
 from .test_content import _form

@@ -4,11 +4,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import db
-from actions import handoff as handoffs
-from actions import unanswered
-from knowledge.console import content, store
-from knowledge.console import unanswered as unans
+from infra import db
+from onestop import handoffs
+from onestop.handoffs import unanswered
+from console import content, store
+from console import unanswered as unans
 
 from ..actions.helpers import make_tracker
 

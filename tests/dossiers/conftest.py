@@ -8,8 +8,8 @@ from typing import AsyncIterator
 
 import pytest
 
-from actions.dossiers.backend import DemoDossierBackend
-from actions.dossiers.subscriptions import SubscriptionStore
+from onestop.dossiers.backend import DemoDossierBackend
+from onestop.dossiers.subscriptions import SubscriptionStore
 from tests.dossiers.helpers import close_redis
 from tests.fakes.one_stop_api import FakeOneStopApi
 from tests.fakes.rasa_server import FakeRasaServer

@@ -9,9 +9,9 @@ from typing import AsyncIterator
 
 import pytest
 
-from actions.dossiers.backend import BackendUnavailable, HttpDossierBackend
-from actions.dossiers.model import DossierStatus
-from actions.dossiers.seed import generate_demo_dossiers
+from onestop.dossiers.backend import BackendUnavailable, HttpDossierBackend
+from onestop.dossiers.model import DossierStatus
+from onestop.dossiers.seed import generate_demo_dossiers
 from tests.fakes.one_stop_api import FakeOneStopApi
 
 DEMO = generate_demo_dossiers()[:12]

@@ -11,15 +11,15 @@ from typing import AsyncIterator
 
 import pytest
 
-from actions.dossiers.backend import BackendUnavailable, HttpDossierBackend, DemoDossierBackend
-from actions.dossiers.notifier import (
+from onestop.dossiers.backend import BackendUnavailable, HttpDossierBackend, DemoDossierBackend
+from onestop.dossiers.notifier import (
     EXTERNAL_INTENT,
     Notifier,
     messaging_window,
     within_window,
 )
-from actions.dossiers.seed import demo_codes, generate_demo_dossiers
-from actions.dossiers.subscriptions import (
+from onestop.dossiers.seed import demo_codes, generate_demo_dossiers
+from onestop.dossiers.subscriptions import (
     RESULT_GAVE_UP,
     RESULT_OUTSIDE_WINDOW,
     RESULT_SENT,
@@ -309,7 +309,7 @@ async def test_cli_once(tmp_path: Path, fake_rasa: FakeRasaServer) -> None:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "actions.dossiers.notifier",
+            "onestop.dossiers.notifier",
             "--once",
             env=env,
             cwd=str(REPO),

@@ -7,9 +7,9 @@ from typing import List
 
 import pytest
 
-from actions.dossiers import ownership as ownership_mod
-from actions.dossiers.backend import BackendUnavailable, DemoDossierBackend
-from actions.dossiers.ownership import (
+from onestop.dossiers import ownership as ownership_mod
+from onestop.dossiers.backend import BackendUnavailable, DemoDossierBackend
+from onestop.dossiers.ownership import (
     MemoryAttemptStore,
     OwnershipGuard,
     ProofResult,
@@ -17,7 +17,7 @@ from actions.dossiers.ownership import (
     extract_last4,
     make_attempt_store,
 )
-from actions.dossiers.seed import demo_codes, demo_dossier
+from onestop.dossiers.seed import demo_codes, demo_dossier
 from tests.dossiers.helpers import close_redis
 
 CODE = demo_codes(1)["processing"][0]

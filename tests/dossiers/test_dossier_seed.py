@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.dossiers import backend as backend_mod
-from actions.dossiers.demo_store import DEFAULT_DB_PATH
-from actions.dossiers.backend import (
+from onestop.dossiers import backend as backend_mod
+from onestop.dossiers.demo_store import DEFAULT_DB_PATH
+from onestop.dossiers.backend import (
     HttpDossierBackend,
     DemoDossierBackend,
     get_backend,
     make_backend,
     reset_backend,
 )
-from actions.dossiers.model import DossierStatus, is_valid_code
-from actions.dossiers.seed import SEED_DATE, demo_codes, demo_dossier, generate_demo_dossiers
+from onestop.dossiers.model import DossierStatus, is_valid_code
+from onestop.dossiers.seed import SEED_DATE, demo_codes, demo_dossier, generate_demo_dossiers
 
 REPO = Path(__file__).resolve().parents[2]
 PROCEDURE_KEYS = {
@@ -200,9 +200,9 @@ def test_importing_the_package_touches_nothing(tmp_path: Path) -> None:
     db = tmp_path / "never.sqlite"
     subs = tmp_path / "never-subs.sqlite"
     code = (
-        "import actions.dossiers, actions.dossiers.model, actions.dossiers.seed, actions.dossiers.backend, "
-        "actions.dossiers.ownership, actions.dossiers.subscriptions, actions.dossiers.notifier, "
-        "actions.dossiers.__main__"
+        "import onestop.dossiers, onestop.dossiers.model, onestop.dossiers.seed, onestop.dossiers.backend, "
+        "onestop.dossiers.ownership, onestop.dossiers.subscriptions, onestop.dossiers.notifier, "
+        "onestop.dossiers.__main__"
     )
     env = dict(
         os.environ, PYTHONPATH=str(REPO), DOSSIER_DB_PATH=str(db), DOSSIER_SUBSCRIPTIONS_DB_PATH=str(subs)
@@ -241,7 +241,7 @@ async def test_demo_cli_sets_a_status(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "actions.dossiers",
+        "onestop.dossiers",
         "set-status",
         code,
         "ready",

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from actions.dossiers.model import (
+from onestop.dossiers.model import (
     Dossier,
     DossierStatus,
     is_valid_code,
@@ -19,7 +19,7 @@ from actions.dossiers.model import (
     render_private_vi,
     render_public_vi,
 )
-from actions.dossiers.seed import generate_demo_dossiers
+from onestop.dossiers.seed import generate_demo_dossiers
 
 DEMO = generate_demo_dossiers()
 

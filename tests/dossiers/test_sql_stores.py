@@ -10,10 +10,10 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from actions import db
-from actions.dossiers.demo_store import DemoDossierBackend, store_url
-from actions.dossiers.model import DossierStatus
-from actions.dossiers.seed import demo_codes, generate_demo_dossiers
+from infra import db
+from onestop.dossiers.demo_store import DemoDossierBackend, store_url
+from onestop.dossiers.model import DossierStatus
+from onestop.dossiers.seed import demo_codes, generate_demo_dossiers
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -75,7 +75,7 @@ async def test_concurrent_status_changes_each_apply_whole(store_location: str) -
 
 
 async def test_subscriptions_and_cursor(store_location: str) -> None:
-    from actions.dossiers.subscriptions import RESULT_OUTSIDE_WINDOW, SubscriptionStore
+    from onestop.dossiers.subscriptions import RESULT_OUTSIDE_WINDOW, SubscriptionStore
 
     subs = SubscriptionStore(store_location)
     t0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)

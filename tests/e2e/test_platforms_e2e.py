@@ -316,9 +316,9 @@ async def test_a_long_answer_is_split_at_sentence_boundaries_and_nothing_is_cut(
     import dataclasses
     import datetime as dt
 
-    from actions.dossiers.backend import DemoDossierBackend
-    from actions.dossiers.model import DossierStatus, render_private_vi
-    from actions.dossiers.seed import demo_codes, demo_dossier
+    from onestop.dossiers.backend import DemoDossierBackend
+    from onestop.dossiers.model import DossierStatus, render_private_vi
+    from onestop.dossiers.seed import demo_codes, demo_dossier
 
     # A dossier with a long officer note, as real supplement requests have: the answer is > 4,000 chars. It is
     # shown after the ownership proof (before it, only the status and the dates: issue 13).

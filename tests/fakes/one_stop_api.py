@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterable, List, Optional, Union
 
 from aiohttp import web
 
-from actions.dossiers.model import STATUS_LABELS_VI, Dossier, DossierStatus, parse_datetime
+from onestop.dossiers.model import STATUS_LABELS_VI, Dossier, DossierStatus, parse_datetime
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -138,7 +138,7 @@ class FakeOneStopApi:
 
 
 async def _serve(port: int, api_key: Optional[str]) -> None:
-    from actions.dossiers.seed import generate_demo_dossiers
+    from onestop.dossiers.seed import generate_demo_dossiers
 
     api = FakeOneStopApi(generate_demo_dossiers(), api_key=api_key)
     url = await api.start(port=port)

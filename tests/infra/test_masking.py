@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from connectors.logsafe import mask as log_mask
-from actions.dossiers.model import mask_phone as dossier_mask
-from actions.handoff import _mask as handoff_mask
-from actions.unanswered import mask as unanswered_mask
+from onestop.dossiers.model import mask_phone as dossier_mask
+from onestop.handoffs.records import _mask as handoff_mask
+from onestop.handoffs.unanswered import mask as unanswered_mask
 from infra.masking import mask_digits, mask_phone, mask_text
 
 

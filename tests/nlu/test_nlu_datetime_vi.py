@@ -6,7 +6,8 @@ import unicodedata
 
 import pytest
 
-from nlu.datetime_vi import find_datetimes, now_vietnam, resolve_date, resolve_time
+from infra import clock
+from vntext.datetime_vi import find_datetimes, resolve_date, resolve_time
 
 WED = dt.datetime(2026, 11, 25, 10, 0)  # a Wednesday
 SUN = dt.datetime(2026, 11, 29, 9, 0)
@@ -217,10 +218,10 @@ def test_resolve_helpers():
     assert resolve_time("", WED) is None
 
 
-def test_default_now_is_vietnam_time():
-    now = now_vietnam()
+def test_the_service_clock_is_vietnam_time():
+    now = clock.now_local()
     assert now.utcoffset() == dt.timedelta(hours=7)
-    assert resolve_date("hôm nay") == now.date().isoformat()
+    assert resolve_date("hôm nay", now) == now.date().isoformat()
 
 
 @pytest.mark.parametrize("text", [None, "", "   ", "😀😀", "?!?!", "\x00", "9" * 5000, "thứ " * 3000, 42])

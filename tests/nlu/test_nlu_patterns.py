@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.patterns import (
+from vntext.patterns import (
     find_pattern_entities,
     normalize_booking_code,
     normalize_dossier_code,

@@ -8,11 +8,12 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from actions import db
-from actions.appointments import calendar, store
-from actions.dossiers.subscriptions import SubscriptionStore
-from actions.handoff import queue_reply, record_handoff
-from actions.unanswered import record
+from infra import db
+from onestop.appointments import store
+from knowledge import calendar
+from onestop.dossiers.subscriptions import SubscriptionStore
+from onestop.handoffs import queue_reply, record_handoff
+from onestop.handoffs.unanswered import record
 from privacy import erase as erase_mod
 from privacy import retention
 

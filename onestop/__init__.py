@@ -1,0 +1,1 @@
+"""The one-stop office capabilities, without Rasa: appointments, dossiers, hand-offs and unanswered questions."""
