@@ -29,6 +29,7 @@ from actions.appointments.extract import (CANCEL, MOVE, clean_name, detect_manag
                                           find_name, parse_time, same_week_correction, slot_datetime, text_of)
 from actions.appointments.manage_form import MAX_PROOF_ATTEMPTS, ValidateManageBookingForm  # noqa: F401
 from actions.appointments.validation import AppointmentFormBase, phone_in, touch  # noqa: F401
+from actions.feedback import ask_after
 from knowledge.offices import get_office, get_procedure, nearest_office
 from knowledge.schema import Office, Procedure
 
@@ -92,7 +93,10 @@ class ActionBookAppointment(Action):
         if result.ok and result.booking is not None:
             dispatcher.utter_message(text=texts.booking_done(result.booking.code, office, result.booking.slot_start,
                                                              proc, repeated=result.duplicate))
-            return _reset(BOOKING_SLOTS) + [SlotSet("last_booking_code", result.booking.code)]
+            events = _reset(BOOKING_SLOTS) + [SlotSet("last_booking_code", result.booking.code)]
+            if not result.duplicate:
+                events += ask_after(tracker, dispatcher, "booking", proc.key if proc else None)
+            return events
         # Full or no longer valid: keep office, name and phone; one tap on another slot restarts the form.
         head = ("Rất tiếc, khung giờ này vừa hết chỗ." if result.status == store.SLOT_FULL
                 else "Rất tiếc, khung giờ này không còn đặt được.")

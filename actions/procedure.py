@@ -10,6 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.feedback import ask_after
+from knowledge import client as kc
 from knowledge.answering import Question, answer
 from onestop.handoffs import unanswered
 
@@ -39,19 +41,20 @@ class ActionAnswerProcedure(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        events = await self._run(dispatcher, tracker)
         from actions.appointments.combined import wants_booking
 
-        text = str(tracker.latest_message.get("text") or "")
-        if not tracker.active_loop_name and not text.startswith("/") and wants_booking(text):
-            return events + [FollowupAction("booking_form")]  # "cần giấy gì, đặt lịch luôn": both, in order
-        return events
-
-    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         question = question_of(tracker)
         reply = await answer(question)
         if reply.unanswered:
             unanswered.record_later(tracker.sender_id, question.text.strip(), reply.unanswered)
         for message in reply.messages:
             dispatcher.utter_message(text=message["text"], buttons=message.get("buttons"))
-        return [SlotSet(name, value) for name, value in reply.slots]
+        events: List[EventType] = [SlotSet(name, value) for name, value in reply.slots]
+        text = question.text
+        if not tracker.active_loop_name and not text.startswith("/") and wants_booking(text):
+            return events + [FollowupAction("booking_form")]  # "cần giấy gì, đặt lịch luôn": both, in order
+        answered = dict(reply.slots).get("procedure_key")
+        if answered and not tracker.active_loop_name:   # a real answer (not a clarifying question or a decline): was it useful?
+            events += ask_after(tracker, dispatcher, "answer", answered, dict(reply.slots).get("aspect"),
+                                kc.procedure_name(answered))
+        return events

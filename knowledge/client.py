@@ -276,6 +276,15 @@ def has_procedure(key: str) -> bool:
     return key in searcher().kb.procedures
 
 
+def procedure_name(key: str) -> str:
+    """The name citizens see for ``key`` (curated or catalogue), the key itself when unknown."""
+    if is_catalogue_key(key):
+        record = _catalogue_record(key)
+        return str(getattr(record, "name", "") or key)
+    proc = searcher().kb.procedures.get(key)
+    return proc.name if proc is not None else key
+
+
 def compose(key: str, aspect: str) -> ComposedAnswer:
     """The composed answer for (procedure, aspect), with the other aspects as follow-ups."""
     from knowledge.compose import compose as compose_answer

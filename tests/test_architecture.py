@@ -182,3 +182,13 @@ def test_capabilities_and_infrastructure_know_nothing_of_rasa() -> None:
                 offenders += [f"{path.relative_to(REPO)}: {n}" for n in names
                               if n.split(".")[0] in ("rasa", "rasa_sdk", "sanic")]
     assert not offenders, offenders
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_over_400_lines() -> None:
+    """Modules are split by responsibility long before this; the limit catches a god module growing back."""
+    long = {str(p.relative_to(REPO)): n for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert not long, long

@@ -232,7 +232,10 @@ async def test_confirmation_books_once_even_when_confirmed_twice():
     code = next(e["value"] for e in events if e["name"] == "last_booking_code")
     assert messages[0]["text"].startswith(f"Đặt lịch thành công! Mã lịch hẹn của anh/chị: {code}.")
     assert "09:00 thứ Năm 03/12/2026" in messages[0]["text"]
-    assert all(e["value"] is None for e in events if e["name"] != "last_booking_code")
+    assert all(e["value"] is None for e in events if e["name"] not in ("last_booking_code", "feedback_asked",
+                                                                        "feedback_rated"))
+    assert events[-2:] == [SlotSet("feedback_asked", True), SlotSet("feedback_rated", ["booking"])]
+    assert messages[1]["text"] == "Việc đặt lịch qua trợ lý có thuận tiện với anh/chị không ạ?"
     # The platform redelivers the confirmation before the slots were cleared: the same booking comes back.
     events, messages = await run_action(aa.ActionBookAppointment(), trk)
     assert f"đã được ghi nhận trước đó, mã lịch hẹn: {code}" in messages[0]["text"]

@@ -52,7 +52,8 @@ async def test_curated_guidance_still_answers_first():
 async def test_a_catalogue_entry_answers_what_the_curated_guidance_lacks():
     events, messages = await ask("xin giấy phép khai thác cát sỏi lòng sông mất bao lâu")
     assert events == [SlotSet("procedure_key", "cat:1.900013"), SlotSet("aspect", "time"),
-                      SlotSet("fallback_count", 0.0)]
+                      SlotSet("fallback_count", 0.0), SlotSet("feedback_asked", True),
+                      SlotSet("feedback_rated", ["cat:1.900013"])]
     text = messages[0]["text"]
     assert "1.900013" in text and "30 ngày" in text and "chưa được cán bộ kiểm tra" in text
     payloads = [b["payload"] for b in messages[0]["buttons"]]

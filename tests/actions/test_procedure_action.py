@@ -41,8 +41,11 @@ def payloads(message):
 async def test_documents_of_birth_registration():
     events, messages = await ask("làm giấy khai sinh cần những giấy tờ gì")
     assert events == [SlotSet("procedure_key", "khai_sinh"), SlotSet("aspect", "documents"),
-                      SlotSet("fallback_count", 0.0)]
-    assert len(messages) == 1
+                      SlotSet("fallback_count", 0.0), SlotSet("feedback_asked", True),
+                      SlotSet("feedback_rated", ["khai_sinh"])]
+    assert len(messages) == 2   # the answer, then "was it useful?" (its own short message)
+    assert messages[1]["text"] == "Hướng dẫn «Đăng ký khai sinh» có hữu ích với anh/chị không ạ?"
+    assert [b["title"] for b in messages[1]["buttons"]] == ["👍 Hữu ích", "👎 Chưa hữu ích"]
     text = messages[0]["text"]
     assert "Đăng ký khai sinh" in text and "https://dichvucong.gov.vn" in text and "Giấy chứng sinh" in text
     assert len(text) <= 1500
