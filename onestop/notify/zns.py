@@ -101,30 +101,46 @@ def zns_phone(phone: str) -> str:
 
 
 def env_token_provider(env: Optional[Mapping[str, str]] = None) -> Optional[TokenProvider]:
-    """The OA access token from ZNS_ACCESS_TOKEN, else the Zalo connector's token file (ZNS_TOKEN_FILE or
-    ZALO_TOKEN_FILE, JSON with ``access_token``, kept fresh by the connector), else ZALO_ACCESS_TOKEN; None
-    when none is set. Read on every call, so a token the connector rotated is picked up."""
+    """The OA access token, read on every send so that a token the Zalo connector rotated is picked up:
+    ZNS_ACCESS_TOKEN, else the connector's Redis hash (REDIS_URL + ZALO_APP_ID, key ZNS_TOKEN_REDIS_KEY or
+    ``chatbot:zalo:tokens:<app id>``), else its token file (ZNS_TOKEN_FILE or ZALO_TOKEN_FILE, JSON with
+    ``access_token``), else ZALO_ACCESS_TOKEN (the initial token, valid about 25 h). None when none is set."""
     env = dict(os.environ if env is None else env)
     fixed = env.get("ZNS_ACCESS_TOKEN")
+    redis_url = env.get("REDIS_URL") if env.get("ZALO_APP_ID") or env.get("ZNS_TOKEN_REDIS_KEY") else None
+    redis_key = env.get("ZNS_TOKEN_REDIS_KEY") or f"chatbot:zalo:tokens:{env.get('ZALO_APP_ID', '')}"
     file = env.get("ZNS_TOKEN_FILE") or env.get("ZALO_TOKEN_FILE")
     fallback = env.get("ZALO_ACCESS_TOKEN")
-    if not (fixed or file or fallback):
+    if not (fixed or redis_url or file or fallback):
         return None
 
-    def read() -> Optional[str]:
-        if fixed:
-            return fixed
-        if file:
-            try:
-                token = json.loads(Path(file).read_text(encoding="utf-8")).get("access_token")
-                if token:
-                    return str(token)
-            except (OSError, ValueError, AttributeError):
-                log.warning("cannot read the Zalo token file %s", file)
-        return fallback
+    def from_file() -> Optional[str]:
+        try:
+            token = json.loads(Path(file or "").read_text(encoding="utf-8")).get("access_token")
+            return str(token) if token else None
+        except (OSError, ValueError, AttributeError):
+            log.warning("cannot read the Zalo token file %s", file)
+            return None
+
+    async def from_redis() -> Optional[str]:
+        import redis.asyncio as aioredis  # lazy: only with Redis configured
+
+        client = aioredis.from_url(redis_url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5)
+        try:
+            return await client.hget(redis_key, "access_token") or None
+        except Exception as exc:  # noqa: BLE001 - fall back to the other sources
+            log.warning("cannot read the Zalo token from Redis (%s)", type(exc).__name__)
+            return None
+        finally:
+            await client.close(close_connection_pool=True)
 
     async def provide() -> Optional[str]:
-        return await asyncio.to_thread(read)
+        if fixed:
+            return fixed
+        token = await from_redis() if redis_url else None
+        if not token and file:
+            token = await asyncio.to_thread(from_file)
+        return token or fallback
 
     return provide
 

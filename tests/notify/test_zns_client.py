@@ -94,3 +94,22 @@ async def test_token_sources(tmp_path: Path) -> None:
     assert fixed is not None and await fixed() == "fixed"
     client = ZnsClient.from_env({"ZNS_ENABLED": "1", "ZNS_ACCESS_TOKEN": "t", "ZNS_API_URL": "http://h:1/"})
     assert client is not None and client.url == "http://h:1/message/template"
+
+
+async def test_token_from_the_connectors_redis(redis_base_url: str) -> None:
+    import uuid
+
+    import redis.asyncio as aioredis
+
+    app_id = f"app-{uuid.uuid4().hex[:8]}"
+    client = aioredis.from_url(redis_base_url, decode_responses=True)
+    key = f"chatbot:zalo:tokens:{app_id}"
+    try:
+        provider = env_token_provider({"REDIS_URL": redis_base_url, "ZALO_APP_ID": app_id,
+                                       "ZALO_ACCESS_TOKEN": "initial"})
+        assert provider is not None and await provider() == "initial"  # nothing stored yet
+        await client.hset(key, mapping={"access_token": "rotated-in-redis", "refresh_token": "r", "expires_at": "0"})
+        assert await provider() == "rotated-in-redis"
+    finally:
+        await client.delete(key)
+        await client.close(close_connection_pool=True)
