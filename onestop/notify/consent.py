@@ -97,7 +97,7 @@ def record_consent(sender_id: str, phone: str, purposes: Union[str, Iterable[str
     normalised = normalize_phone(phone or "")
     if not normalised:
         raise ValueError("not a Vietnamese phone number")
-    when = now or utc_now()
+    when = (now or utc_now()).astimezone(dt.timezone.utc)
     rows = [{"sender_id": sender_id, "purpose": p, "phone": normalised, "channel": channel, "given_at": when,
              "withdrawn_at": None, "source": mask_text(source, 300) if source else None}
             for p in _purposes(purposes)]
@@ -114,7 +114,7 @@ def withdraw_consent(sender_id: str, purposes: Union[str, Iterable[str], None] =
     with _engine(url).begin() as conn:
         return conn.execute(consents.update().where(
             C.sender_id == sender_id, C.purpose.in_(_purposes(purposes)), C.withdrawn_at.is_(None),
-        ).values(withdrawn_at=now or utc_now())).rowcount
+        ).values(withdrawn_at=(now or utc_now()).astimezone(dt.timezone.utc))).rowcount
 
 
 def get_consent(sender_id: str, purpose: str, url: Optional[str] = None) -> Optional[Consent]:

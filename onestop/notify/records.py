@@ -26,6 +26,11 @@ def _engine(url: Optional[str]) -> Any:
     return db.get_engine(url)
 
 
+def _utc(now: Optional[dt.datetime]) -> dt.datetime:
+    """Stored times are UTC (SQLite keeps no offset: mixing zones would misorder rows)."""
+    return (now or utc_now()).astimezone(dt.timezone.utc)
+
+
 def _insert_new(conn: Any, row: Dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row is new (SQLite and PostgreSQL)."""
     from sqlalchemy.dialects import postgresql, sqlite
@@ -38,7 +43,7 @@ def _insert_new(conn: Any, row: Dict[str, Any]) -> bool:
 def claim(dedupe_key: str, purpose: str, *, sender_ref: Optional[str], channel: Optional[str],
           office_id: Optional[str] = None, now: Optional[dt.datetime] = None, url: Optional[str] = None) -> bool:
     """Take ``dedupe_key`` for sending; False when it was sent, failed or is being sent already."""
-    when = now or utc_now()
+    when = _utc(now)
     with _engine(url).begin() as conn:
         if _insert_new(conn, {"dedupe_key": dedupe_key, "purpose": purpose, "sender_ref": sender_ref,
                               "channel": channel, "route": ROUTE_NONE, "status": PENDING, "office_id": office_id,
@@ -57,7 +62,7 @@ def finish(dedupe_key: str, route: str, status: str, detail: Optional[str] = Non
     with _engine(url).begin() as conn:
         conn.execute(T.update().where(N.dedupe_key == dedupe_key).values(
             route=route, status=status, detail=(detail or None) and detail[:300], template=template,
-            updated_at=now or utc_now()))
+            updated_at=_utc(now)))
 
 
 def get(dedupe_key: str, url: Optional[str] = None) -> Optional[Dict[str, Any]]:
@@ -71,6 +76,6 @@ def counts(url: Optional[str] = None, since: Optional[dt.datetime] = None) -> Di
     """(route, status) -> number of notifications (created since ``since``), for dashboards."""
     query = sa.select(N.route, N.status, sa.func.count()).group_by(N.route, N.status)
     if since is not None:
-        query = query.where(N.created_at >= since)
+        query = query.where(N.created_at >= _utc(since))
     with _engine(url).connect() as conn:
         return {(r, s): int(n) for r, s, n in conn.execute(query)}
