@@ -35,7 +35,7 @@ async def take_callback(dispatcher: CollectingDispatcher, tracker: Tracker) -> b
     masked = mask_phone(phone)
     dispatcher.utter_message(
         text=f"Dạ, tôi đã ghi nhận số {masked}" + (f" ({when.group(0).strip()})" if when else "")
-             + f" để cán bộ gọi lại trong giờ làm việc, {describe_next_opening(now_local())}. "
+             + f". Cán bộ sẽ gọi lại cho anh/chị {describe_next_opening(now_local())}. "
                "Trong lúc chờ, anh/chị vẫn có thể hỏi tôi về thủ tục.")
     return True
 

@@ -9,7 +9,7 @@ import asyncio
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, TypeVar, Union
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -167,6 +167,35 @@ def upsert(conn: Any, table: sa.Table, rows: Any, keys: Sequence[str],
         values = {k: (v(stmt.excluded) if callable(v) else v) for k, v in update.items()}
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=values)
     conn.execute(stmt, rows)
+
+
+def ensure_columns(engine: Engine, table: sa.Table) -> List[str]:
+    """Add to an existing ``table`` the nullable columns a database made by an older version lacks; returns
+    their names (a missing table is left to create_all)."""
+    inspector = sa.inspect(engine)
+    if not inspector.has_table(table.name, schema=table.schema):
+        return []
+    present = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+    quote = engine.dialect.identifier_preparer.quote
+    added: List[str] = []
+    for column in table.columns:
+        if column.name in present:
+            continue
+        if not column.nullable:
+            raise RuntimeError(f"{table.name}.{column.name} is NOT NULL: it needs a real migration")
+        ddl = (f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} "
+               f"{column.type.compile(dialect=engine.dialect)}")
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(ddl))
+        except sa.exc.DBAPIError:
+            # Another process added it first; anything else is a real error.
+            if column.name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name,
+                                                                                     schema=table.schema)}:
+                raise
+            continue
+        added.append(column.name)
+    return added
 
 
 async def run_sync(fn: Callable[..., T], *args: Any) -> T:

@@ -6,7 +6,9 @@ For each booking of tomorrow whose reminder is pending, it claims the reminder i
 runs, or a crash after sending, never send it twice), then asks Rasa (`RASA_URL`, token `RASA_TOKEN`) to run
 EXTERNAL_appointment_reminder in that conversation. Messenger outside its 24 h window: sent as a message tagged
 CONFIRMED_EVENT_UPDATE (allowed for reminders of an event the person registered for). Zalo outside its window:
-not sent, recorded as not_sent_outside_window.
+a ZNS template message to the phone the citizen agreed to receive reminders at (ZNS_ENABLED, see
+docs/notifications.md); without consent, not sent, recorded as not_sent_outside_window. Every decision is also
+recorded in the notifications table (onestop.notify).
 """
 from __future__ import annotations
 
@@ -24,13 +26,17 @@ import aiohttp
 from onestop.appointments import store
 from knowledge import calendar
 from infra.db import run_sync
-from onestop.dossiers.notifier import _CHANNEL_KIND, within_window
 from infra.rasa_api import RasaApi, rasa_token
+from knowledge.offices import get_office
+from onestop.notify.consent import APPOINTMENT_REMINDER
+from onestop.notify.deliver import DUPLICATE, ChatResult, Deliverer, Notification
+from onestop.notify.records import ROUTE_TAG, ROUTE_ZNS, SENT, SKIPPED
 
 log = logging.getLogger(__name__)
 
 EXTERNAL_INTENT = "EXTERNAL_appointment_reminder"
 MESSENGER_TAG = "CONFIRMED_EVENT_UPDATE"
+ZNS_TAG = "ZNS"  # reminder_channel_tag of a reminder sent as a ZNS template message
 
 
 @dataclass
@@ -46,19 +52,21 @@ class ReminderSender:
     """Sends due reminders via Rasa's trigger_intent endpoint."""
 
     def __init__(self, rasa_url: str, *, rasa_token: Optional[str] = None, url: Optional[str] = None,
-                 timeout: float = 10.0, zalo_free_only: bool = False) -> None:
+                 timeout: float = 10.0, zalo_free_only: bool = False, deliverer: Optional[Deliverer] = None) -> None:
         self.rasa_url = rasa_url.rstrip("/")
         self.rasa_token = rasa_token
         self.url = url  # database URL (None: the application's)
         self.timeout = timeout
         self.zalo_free_only = zalo_free_only
+        # Without a deliverer: chat and Messenger tags only, decisions recorded in the same database.
+        self.deliverer = deliverer or Deliverer(url=url, zalo_free_only=zalo_free_only)
 
     @classmethod
     def from_env(cls) -> "ReminderSender":
-        """Configured from RASA_URL, RASA_TOKEN and NOTIFY_ZALO_FREE_ONLY."""
+        """Configured from RASA_URL, RASA_TOKEN, NOTIFY_ZALO_FREE_ONLY and the ZNS_* variables."""
+        deliverer = Deliverer.from_env()
         return cls(os.environ.get("RASA_URL") or "http://localhost:5005",
-                   rasa_token=rasa_token(),
-                   zalo_free_only=(os.environ.get("NOTIFY_ZALO_FREE_ONLY") or "").lower() in ("1", "true", "yes"))
+                   rasa_token=rasa_token(), zalo_free_only=deliverer.zalo_free_only, deliverer=deliverer)
 
     async def _trigger(self, session: aiohttp.ClientSession, booking: store.Booking) -> Tuple[Optional[str], bool]:
         """(error or None, whether the message surely did not reach Rasa and may be retried)."""
@@ -82,34 +90,54 @@ class ReminderSender:
         outcomes: List[ReminderOutcome] = []
         if not due:
             return outcomes
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
-            for booking in due:
-                outcomes.append(await self._handle(session, booking, now))
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
+                for booking in due:
+                    outcomes.append(await self._handle(session, booking, now))
+        finally:
+            await self.deliverer.close()
         return outcomes
+
+    @staticmethod
+    def notification(booking: store.Booking) -> Notification:
+        """The reminder of ``booking`` as a notification (one per booking and slot: a moved booking is new)."""
+        office = get_office(booking.office_id)
+        slot = calendar.to_local(booking.slot_start)
+        return Notification(
+            dedupe_key=f"{APPOINTMENT_REMINDER}:{booking.code}:{slot:%Y%m%dT%H%M}", purpose=APPOINTMENT_REMINDER,
+            sender_id=booking.sender_id, channel=booking.channel,
+            last_user_message_at=booking.last_user_message_at, office_id=booking.office_id,
+            fields={"customer_name": booking.full_name, "booking_code": booking.code,
+                    "appointment_date": f"{slot:%d/%m/%Y}", "appointment_time": f"{slot:%H:%M}",
+                    "office_name": office.name if office else "", "office_address": office.address if office else ""})
 
     async def _handle(self, session: aiohttp.ClientSession, booking: store.Booking,
                       now: dt.datetime) -> ReminderOutcome:
-        kind = _CHANNEL_KIND.get((booking.channel or "").strip().lower())
-        inside = within_window(booking.channel, booking.last_user_message_at, now,
-                               zalo_free_only=self.zalo_free_only)
-        tag: Optional[str] = None
-        if not inside:
-            if kind == "messenger":
-                tag = MESSENGER_TAG
-            else:
-                await run_sync(store.set_reminder_status, booking.code, store.REMINDER_NOT_SENT_WINDOW, None,
-                               now, self.url)
-                return ReminderOutcome(booking.code, store.REMINDER_NOT_SENT_WINDOW)
         if not await run_sync(store.claim_reminder, booking.code, now, self.url):
             return ReminderOutcome(booking.code, "already_claimed")
-        error, retryable = await self._trigger(session, booking)
-        if error is None:
+
+        async def chat(tag: Optional[str]) -> ChatResult:
+            # The tag is not passed on: the Messenger channel tags the reminder's neutral notification itself.
+            error, retryable = await self._trigger(session, booking)
+            return ChatResult(error, retryable)
+
+        delivery = await self.deliverer.deliver(self.notification(booking), chat, now)
+        tag = MESSENGER_TAG if delivery.route == ROUTE_TAG else ZNS_TAG if delivery.route == ROUTE_ZNS else None
+        if delivery.status == DUPLICATE:  # recorded by an earlier run that crashed before updating the booking
+            status = store.REMINDER_SENT if delivery.previous == SENT else store.REMINDER_FAILED
+            await run_sync(store.set_reminder_status, booking.code, status, tag, now, self.url)
+            return ReminderOutcome(booking.code, status, tag)
+        if delivery.status == SKIPPED:
+            await run_sync(store.set_reminder_status, booking.code, store.REMINDER_NOT_SENT_WINDOW, None,
+                           now, self.url)
+            return ReminderOutcome(booking.code, store.REMINDER_NOT_SENT_WINDOW)
+        if delivery.sent:
             await run_sync(store.set_reminder_status, booking.code, store.REMINDER_SENT, tag, now, self.url)
             return ReminderOutcome(booking.code, store.REMINDER_SENT, tag)
-        log.warning("reminder %s not sent: %s", booking.code, error)
-        if retryable:
+        log.warning("reminder %s not sent: %s", booking.code, delivery.detail)
+        if delivery.retryable:
             await run_sync(store.set_reminder_status, booking.code, store.REMINDER_PENDING, None, now, self.url)
-            return ReminderOutcome(booking.code, f"retry: {error}")
+            return ReminderOutcome(booking.code, f"retry: {delivery.detail}")
         # Not retried: Rasa may have delivered before failing, and a duplicate reminder is worse than none.
         await run_sync(store.set_reminder_status, booking.code, store.REMINDER_FAILED, tag, now, self.url)
         return ReminderOutcome(booking.code, store.REMINDER_FAILED, tag)

@@ -6,8 +6,10 @@
 Each poll asks the backend for dossiers changed since the last poll, and for each subscription whose dossier
 status differs from what the citizen last saw: inside the platform's messaging window it asks the Rasa server
 (`RASA_URL`, token `RASA_TOKEN`) to run the intent EXTERNAL_dossier_status_changed in that conversation, which
-answers through the channel the citizen used; outside the window it records `not_sent: outside_window` and
-keeps the change pending until the citizen writes again. Run ONE notifier per deployment: it is the only
+answers through the channel the citizen used; outside a Zalo window it sends a ZNS template message when the
+citizen agreed to receive them at a phone (onestop.notify, docs/notifications.md); otherwise it records
+`not_sent: outside_window` and keeps the change pending until the citizen writes again (or agrees to ZNS).
+Every decision is also recorded in the notifications table. Run ONE notifier per deployment: it is the only
 writer of delivery state, and two would send the same message twice.
 """
 
@@ -22,7 +24,7 @@ import os
 import signal
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import aiohttp
 
@@ -35,50 +37,30 @@ from onestop.dossiers.subscriptions import (
     Subscription,
     SubscriptionStore,
 )
+from infra.clock import to_local
+from infra.masking import user_ref
 from infra.rasa_api import RasaApi, rasa_token
+from onestop.notify.consent import DOSSIER_STATUS
+from onestop.notify.deliver import DUPLICATE, ChatResult, Deliverer, Notification
+from onestop.notify.records import FAILED, SENT, SKIPPED
+from onestop.notify.windows import (  # noqa: F401 - re-exported: the window policy used to live here
+    _CHANNEL_KIND,
+    MESSENGER_WINDOW,
+    WINDOW_MARGIN,
+    ZALO_FREE_WINDOW,
+    ZALO_WINDOW,
+    messaging_window,
+    within_window,
+)
 
 log = logging.getLogger(__name__)
 
 EXTERNAL_INTENT = "EXTERNAL_dossier_status_changed"
-MESSENGER_WINDOW = dt.timedelta(hours=24)
-ZALO_WINDOW = dt.timedelta(days=7)
-ZALO_FREE_WINDOW = dt.timedelta(hours=48)
-# Send a little before the platform's limit: the message still has to travel through Rasa and the connector.
-WINDOW_MARGIN = dt.timedelta(minutes=5)
 # Changes can be committed out of timestamp order on the remote system; re-reading a short overlap is cheap
 # because an unchanged status is never sent twice.
 POLL_OVERLAP = dt.timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = ZALO_WINDOW
 MAX_SEND_ERRORS = 5
-
-_CHANNEL_KIND = {
-    "facebook": "messenger",
-    "messenger": "messenger",
-    "fb": "messenger",
-    "zalo": "zalo",
-    "zalo_oa": "zalo",
-    "zalooa": "zalo",
-}
-
-
-def messaging_window(channel: str, *, zalo_free_only: bool = False) -> Optional[dt.timedelta]:
-    """How long after the user's last message the platform lets us write; None means no limit."""
-    kind = _CHANNEL_KIND.get((channel or "").strip().lower())
-    if kind == "messenger":
-        return MESSENGER_WINDOW
-    if kind == "zalo":
-        return ZALO_FREE_WINDOW if zalo_free_only else ZALO_WINDOW
-    return None
-
-
-def within_window(
-    channel: str, last_user_message_at: dt.datetime, now: dt.datetime, *, zalo_free_only: bool = False
-) -> bool:
-    """True when a message to a user of ``channel`` sent ``now`` is inside the platform's window."""
-    window = messaging_window(channel, zalo_free_only=zalo_free_only)
-    if window is None:
-        return True
-    return now - last_user_message_at <= window - WINDOW_MARGIN
 
 
 def _who(sender_id: str) -> str:
@@ -94,6 +76,7 @@ class NotifyOutcome:
     code: str
     status: str
     result: str
+    route: str = "chat"
 
 
 class Notifier:
@@ -109,6 +92,7 @@ class Notifier:
         timeout: float = 10.0,
         zalo_free_only: bool = False,
         max_pending_refetch: int = 50,
+        deliverer: Optional[Deliverer] = None,
     ) -> None:
         self.backend = backend
         self.store = store
@@ -117,17 +101,21 @@ class Notifier:
         self.timeout = timeout  # Rasa runs the whole action (and our backend lookup) before it answers
         self.zalo_free_only = zalo_free_only
         self.max_pending_refetch = max_pending_refetch
+        # Without a deliverer: chat only, decisions recorded next to the subscriptions.
+        self.deliverer = deliverer or Deliverer(url=store.url, zalo_free_only=zalo_free_only)
         self._session: Optional[aiohttp.ClientSession] = None
 
     @classmethod
     def from_env(cls) -> "Notifier":
-        """Notifier configured from DOSSIER_* , RASA_URL, RASA_TOKEN and NOTIFY_ZALO_FREE_ONLY."""
+        """Notifier configured from DOSSIER_* , RASA_URL, RASA_TOKEN, NOTIFY_ZALO_FREE_ONLY and ZNS_*."""
+        deliverer = Deliverer.from_env()
         return cls(
             make_backend(),
             SubscriptionStore(),
             os.environ.get("RASA_URL") or "http://localhost:5005",
             rasa_token=rasa_token(),
-            zalo_free_only=(os.environ.get("NOTIFY_ZALO_FREE_ONLY") or "").lower() in ("1", "true", "yes"),
+            zalo_free_only=deliverer.zalo_free_only,
+            deliverer=deliverer,
         )
 
     async def _http(self) -> aiohttp.ClientSession:
@@ -147,42 +135,61 @@ class Notifier:
         except aiohttp.ClientError as exc:
             return f"error: {type(exc).__name__}"
 
+    def _chat(self, sub: Subscription, status: str) -> Any:
+        async def send(tag: Optional[str]) -> ChatResult:
+            error = await self.trigger(sub.sender_id, sub.code, status)
+            # Retried on later polls until MAX_SEND_ERRORS, as before ZNS existed.
+            return ChatResult(error, retryable=sub.errors + 1 < MAX_SEND_ERRORS)
+        return send
+
+    @staticmethod
+    def notification(sub: Subscription, dossier: Dossier) -> Notification:
+        """The status change of ``dossier`` for ``sub``; the key changes with each change the citizen was told."""
+        epoch = int((sub.notified_at or sub.created_at).timestamp())
+        return Notification(
+            dedupe_key=f"{DOSSIER_STATUS}:{user_ref(sub.sender_id)}:{sub.code}:{sub.last_status}>"
+                       f"{dossier.status.value}:{epoch}",
+            purpose=DOSSIER_STATUS, sender_id=sub.sender_id, channel=sub.channel,
+            last_user_message_at=sub.last_user_message_at,
+            fields={"dossier_code": dossier.code, "procedure_name": dossier.procedure_name,
+                    "status_label": dossier.status_label_vi, "office_name": dossier.office_name,
+                    "updated_date": f"{to_local(dossier.updated_at):%d/%m/%Y}",
+                    "due_date": f"{dossier.due_at:%d/%m/%Y}" if dossier.due_at else ""})
+
     async def _handle(self, sub: Subscription, dossier: Dossier, now: dt.datetime) -> Optional[NotifyOutcome]:
         status = dossier.status.value
         if status == sub.last_status:
             if sub.pending_status is not None:  # it changed and changed back before we could tell them
                 await self.store.clear_pending(sub.sender_id, sub.code, now=now)
             return None
-        if not within_window(sub.channel, sub.last_user_message_at, now, zalo_free_only=self.zalo_free_only):
+        delivery = await self.deliverer.deliver(self.notification(sub, dossier), self._chat(sub, status), now)
+        if delivery.status == SKIPPED:
             if sub.pending_status != status or sub.last_result != RESULT_OUTSIDE_WINDOW:
                 await self.store.mark_not_sent(
                     sub.sender_id, sub.code, status, RESULT_OUTSIDE_WINDOW, now=now
                 )
                 log.info(
-                    "dossier %s -> %s: %s outside the %s window, kept pending",
+                    "dossier %s -> %s: %s outside the %s window (%s), kept pending",
                     sub.code,
                     status,
                     _who(sub.sender_id),
                     sub.channel,
+                    delivery.detail,
                 )
-            return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_OUTSIDE_WINDOW)
-        error = await self.trigger(sub.sender_id, sub.code, status)
-        if error is None:
+            return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_OUTSIDE_WINDOW, delivery.route)
+        if delivery.sent or (delivery.status == DUPLICATE and delivery.previous == SENT):
             await self.store.mark_sent(sub.sender_id, sub.code, status, now=now)
-            log.info("dossier %s -> %s: told %s via %s", sub.code, status, _who(sub.sender_id), sub.channel)
-            return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_SENT)
-        if sub.errors + 1 >= MAX_SEND_ERRORS:
-            # Never loop forever on a conversation Rasa keeps refusing; a later status change starts afresh.
+            log.info("dossier %s -> %s: told %s via %s (%s)", sub.code, status, _who(sub.sender_id), sub.channel,
+                     delivery.route)
+            return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_SENT, delivery.route)
+        if delivery.status == DUPLICATE or (delivery.status == FAILED and not delivery.retryable):
+            # ZNS refused it, Rasa refused it MAX_SEND_ERRORS times (never loop forever on one conversation), or an
+            # earlier run was interrupted while sending (never risk telling it twice). A later change starts afresh.
             await self.store.mark_gave_up(sub.sender_id, sub.code, status, now=now)
-            log.warning(
-                "dossier %s -> %s: giving up on %s after %d errors (%s)",
-                sub.code,
-                status,
-                _who(sub.sender_id),
-                MAX_SEND_ERRORS,
-                error,
-            )
-            return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_GAVE_UP)
+            log.warning("dossier %s -> %s: not told to %s via %s (%s)", sub.code, status, _who(sub.sender_id),
+                        delivery.route, delivery.detail or delivery.previous)
+            return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_GAVE_UP, delivery.route)
+        error = delivery.detail or "error"
         await self.store.mark_not_sent(sub.sender_id, sub.code, status, error, now=now, error=True)
         log.warning("dossier %s -> %s: could not tell %s: %s", sub.code, status, _who(sub.sender_id), error)
         return NotifyOutcome(sub.sender_id, sub.code, status, error)
@@ -251,6 +258,7 @@ class Notifier:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        await self.deliverer.close()
         await self.backend.close()
         await self.store.close()
 

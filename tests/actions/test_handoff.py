@@ -160,3 +160,15 @@ async def test_out_of_hours_handoff_offers_a_call_back_and_records_the_number(mo
     rows = callback_store.list_callbacks()
     assert [(r["phone"], r["name"], r["note"]) for r in rows] == [("0978123457", "Lê Thị Thu", "gọi sau 9h nhé")]
     assert [r["reason"] for r in handoffs.list_handoffs()] == ["requested"]  # the same hand-off, refreshed
+
+
+async def test_call_back_reply_states_the_ticket_promised_time(monkeypatch):
+    for module in (handoff, callbacks, callback_store, messages):
+        monkeypatch.setattr(module, "now_local", lambda: EVENING)
+    dispatcher = CollectingDispatcher()
+    await callbacks.ActionCallbackRequest().run(dispatcher, make_tracker("số mình 0978123457", intent="inform"), {})
+    [ticket] = callback_store.list_open_tickets(EVENING)
+    assert ticket["promised_at"] == next_opening(EVENING) == dt.datetime(2026, 11, 25, 8, 0, tzinfo=TZ)
+    assert dispatcher.messages[0]["text"] == (
+        "Dạ, tôi đã ghi nhận số 097*******. Cán bộ sẽ gọi lại cho anh/chị từ 8:00 thứ Tư (25/11). "
+        "Trong lúc chờ, anh/chị vẫn có thể hỏi tôi về thủ tục.")

@@ -299,8 +299,10 @@ async def test_cli_once(tmp_path: Path, fake_rasa: FakeRasaServer) -> None:
         PYTHONPATH=str(REPO),
         DOSSIER_DB_PATH=str(db),
         DOSSIER_SUBSCRIPTIONS_DB_PATH=str(subs),
+        APP_DB_PATH=str(tmp_path / "app.sqlite"),  # the notifications table
         RASA_URL=fake_rasa.base_url,
     )
+    env.pop("DATABASE_URL", None)
     env.pop("DOSSIER_API_URL", None)
     env.pop("RASA_TOKEN", None)
 
