@@ -30,6 +30,7 @@ from actions.appointments.extract import (CANCEL, MOVE, clean_name, detect_manag
 from actions.appointments.manage_form import MAX_PROOF_ATTEMPTS, ValidateManageBookingForm  # noqa: F401
 from actions.appointments.validation import AppointmentFormBase, phone_in, touch  # noqa: F401
 from actions.feedback import ask_after
+from actions.notify_consent import ask_after_booking
 from knowledge.offices import get_office, get_procedure, nearest_office
 from knowledge.schema import Office, Procedure
 
@@ -94,7 +95,8 @@ class ActionBookAppointment(Action):
             dispatcher.utter_message(text=texts.booking_done(result.booking.code, office, result.booking.slot_start,
                                                              proc, repeated=result.duplicate))
             events = _reset(BOOKING_SLOTS) + [SlotSet("last_booking_code", result.booking.code)]
-            if not result.duplicate:
+            # On Zalo a new booking first asks whether reminders may come by ZNS; elsewhere, was it convenient?
+            if not result.duplicate and not await ask_after_booking(tracker, dispatcher, result.booking.phone):
                 events += ask_after(tracker, dispatcher, "booking", proc.key if proc else None)
             return events
         # Full or no longer valid: keep office, name and phone; one tap on another slot restarts the form.

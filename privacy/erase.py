@@ -28,13 +28,20 @@ PLATFORMS = ("zalo", "messenger")
 def erase_sql(sender_id: str, url: Optional[str] = None) -> Dict[str, int]:
     """Delete or anonymise the SQL rows of ``sender_id``; counts per table."""
     from infra import db
+    from infra.masking import user_ref
     from onestop.appointments import store
+    from onestop.handoffs import callbacks
+    from onestop.notify import consent
 
     counts: Dict[str, int] = {}
     engine = db.get_engine(url)
     with engine.begin() as conn:
         for table in (db.handoffs, db.officer_replies, db.unanswered):
             counts[table.name] = conn.execute(table.delete().where(table.c.sender_id == sender_id)).rowcount
+        counts[db.feedback.name] = conn.execute(
+            db.feedback.delete().where(db.feedback.c.sender_ref == user_ref(sender_id))).rowcount
+    counts["handoff_callbacks"] = callbacks.forget(sender_id, url)
+    counts["notify_consents"] = consent.forget(sender_id, url=url)
     b = store.bookings
     booking_engine = store.get_engine(url)
     now = store.calendar.now_local()

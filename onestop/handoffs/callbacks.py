@@ -119,6 +119,12 @@ def list_callbacks(url: Optional[str] = None) -> List[Dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(sa.select(callbacks).order_by(K.id.desc()))]
 
 
+def forget(sender_id: str, url: Optional[str] = None) -> int:
+    """Delete the call-back requests of ``sender_id`` (erasure on request); returns how many."""
+    with _engine(url).begin() as conn:
+        return conn.execute(callbacks.delete().where(K.sender_id == sender_id)).rowcount
+
+
 def _ticket(row: Any, now: dt.datetime) -> Dict[str, Any]:
     ticket = dict(row._mapping)
     for key in ("created_at", "done_at", "reminded_at", "promised_at"):

@@ -12,7 +12,9 @@ from infra import db
 from onestop.appointments import store
 from knowledge import calendar
 from onestop.dossiers.subscriptions import SubscriptionStore
-from onestop.handoffs import queue_reply, record_handoff
+from onestop import feedback
+from onestop.handoffs import callbacks, queue_reply, record_handoff
+from onestop.notify import consent
 from onestop.handoffs.unanswered import record
 from privacy import erase as erase_mod
 from privacy import retention
@@ -51,6 +53,9 @@ async def test_erase_removes_one_citizen_everywhere_and_nobody_else(app_db, redi
         record(sender, "hỏi gì đó", "declined")
         assert store.book("phuong_ba_dinh", vn(2027, 3, 2, 9, 0), "Trần Thị B", "0912345678", channel="zalo",
                           sender_id=sender, now=vn(2027, 3, 1, 7, 0)).ok
+        feedback.record(sender, "zalo", "answer", "down", "khai_sinh", "fee", "wrong")
+        consent.record_consent(sender, "0912345678", [consent.APPOINTMENT_REMINDER], channel="zalo")
+        callbacks.record_callback(sender, "0912345678", "Trần Thị B", None)
     subs = SubscriptionStore()
     await subs.subscribe(CITIZEN, "zalo", "000.00.11.H26-241115-0007", "processing")
     await subs.close()
@@ -65,6 +70,9 @@ async def test_erase_removes_one_citizen_everywhere_and_nobody_else(app_db, redi
         assert counts["handoffs"] == counts["officer_replies"] == counts["unanswered"] == 1
         assert counts["bookings_cancelled"] == 1 and counts["subscriptions"] == 1 and counts["redis_keys"] == 2
         assert counts["rasa_tracker"] == -1  # no Rasa running here
+        assert counts["feedback"] == counts["notify_consents"] == counts["handoff_callbacks"] == 1
+        assert not consent.has_consent(CITIZEN, consent.APPOINTMENT_REMINDER)
+        assert consent.has_consent(OTHER, consent.APPOINTMENT_REMINDER)   # nobody else
         assert not client.exists(f"{prefix}:tracker:{CITIZEN}", f"chatbot:paused:zalo:{CITIZEN}")
     finally:
         client.delete(f"{prefix}:tracker:{CITIZEN}", f"chatbot:paused:zalo:{CITIZEN}")
