@@ -13,7 +13,7 @@ from connectors import http
 from connectors.config import ConnectorConfigError
 from connectors.zalo import ZaloInput, ZaloOutput
 from connectors.zalo_tokens import FileTokenStore, TokenPair, ZaloTokenManager
-from tests.connectors.conftest import BotStub, fast_policy, post, serve_channel, wait_for
+from tests.connectors.conftest import BotStub, echo_channel, fast_policy, post, serve_channel, serving, wait_for
 from tests.fakes.fake_zalo import FakeZalo, load_fixture, signed_zalo_request
 
 APP_ID = "2553928453557884079"  # the fixtures' app_id
@@ -25,10 +25,8 @@ USER = "6142494823718830912"
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeZalo]:
     """A running fake Zalo (Send API + OAuth)."""
-    server = FakeZalo(APP_ID, APP_SECRET, access_token="at-0", refresh_token="rt-0")
-    await server.start()
-    yield server
-    await server.stop()
+    async with serving(FakeZalo(APP_ID, APP_SECRET, access_token="at-0", refresh_token="rt-0")) as server:
+        yield server
 
 
 def make_channel(fake: FakeZalo, tmp_path: Path, redis_url: str = "", **kwargs: Any) -> ZaloInput:
@@ -40,15 +38,13 @@ def make_channel(fake: FakeZalo, tmp_path: Path, redis_url: str = "", **kwargs: 
 
 @pytest.fixture
 async def running(fake: FakeZalo, tmp_path: Path) -> AsyncIterator[Tuple[ZaloInput, BotStub, str]]:
-    """(channel, bot stub answering "Đã nhận: <text>", webhook URL)."""
-    handoffs = []
-    channel = make_channel(fake, tmp_path, handoff_recorder=lambda *a: handoffs.append(a))
+    """(channel, bot stub answering "Đã nhận: <text>", webhook URL); hand-offs recorded in a list (open)."""
+    handoffs: list = []
+    channel = make_channel(fake, tmp_path, handoff_recorder=lambda *a: handoffs.append(a),
+                           handoff_check=lambda user: any(h[0] == user for h in handoffs))
     channel.recorded_handoffs = handoffs  # type: ignore[attr-defined]
-    bot = BotStub()
-    bot.reply = lambda m: f"Đã nhận: {m.text}"
-    async with serve_channel(channel, bot) as base:
-        yield channel, bot, f"{base}/webhook"
-        await channel.queue.drain(10)
+    async with echo_channel(channel) as served:
+        yield served
 
 
 def texts_sent(fake: FakeZalo) -> list:
