@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 import os
 import signal
@@ -35,6 +34,7 @@ from onestop.dossiers.subscriptions import (
     Subscription,
     SubscriptionStore,
 )
+from infra.masking import user_ref
 from infra.rasa_api import RasaApi, rasa_token
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,6 @@ def within_window(
     if window is None:
         return True
     return now - last_user_message_at <= window - WINDOW_MARGIN
-
-
-def _who(sender_id: str) -> str:
-    # Logs are kept longer than subscriptions: identify conversations without writing platform ids.
-    return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:10]
 
 
 @dataclass
@@ -162,14 +157,14 @@ class Notifier:
                     "dossier %s -> %s: %s outside the %s window, kept pending",
                     sub.code,
                     status,
-                    _who(sub.sender_id),
+                    user_ref(sub.sender_id),
                     sub.channel,
                 )
             return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_OUTSIDE_WINDOW)
         error = await self.trigger(sub.sender_id, sub.code, status)
         if error is None:
             await self.store.mark_sent(sub.sender_id, sub.code, status, now=now)
-            log.info("dossier %s -> %s: told %s via %s", sub.code, status, _who(sub.sender_id), sub.channel)
+            log.info("dossier %s -> %s: told %s via %s", sub.code, status, user_ref(sub.sender_id), sub.channel)
             return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_SENT)
         if sub.errors + 1 >= MAX_SEND_ERRORS:
             # Never loop forever on a conversation Rasa keeps refusing; a later status change starts afresh.
@@ -178,13 +173,13 @@ class Notifier:
                 "dossier %s -> %s: giving up on %s after %d errors (%s)",
                 sub.code,
                 status,
-                _who(sub.sender_id),
+                user_ref(sub.sender_id),
                 MAX_SEND_ERRORS,
                 error,
             )
             return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_GAVE_UP)
         await self.store.mark_not_sent(sub.sender_id, sub.code, status, error, now=now, error=True)
-        log.warning("dossier %s -> %s: could not tell %s: %s", sub.code, status, _who(sub.sender_id), error)
+        log.warning("dossier %s -> %s: could not tell %s: %s", sub.code, status, user_ref(sub.sender_id), error)
         return NotifyOutcome(sub.sender_id, sub.code, status, error)
 
     async def run_once(self, now: Optional[dt.datetime] = None) -> List[NotifyOutcome]:
@@ -267,7 +262,7 @@ async def _main(args: argparse.Namespace) -> int:
                 log.error("dossier backend unavailable: %s", exc)
                 return 1
             for o in outcomes:
-                print(f"{o.code}\t{o.status}\t{_who(o.sender_id)}\t{o.result}")
+                print(f"{o.code}\t{o.status}\t{user_ref(o.sender_id)}\t{o.result}")
             return 0
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -159,7 +159,8 @@ async def test_location_attachment_goes_to_the_bot_as_share_location(running: An
     assert bot.texts == ['/share_location{"latitude": "21.033000", "longitude": "105.790500"}']
 
 
-async def test_an_event_update_notification_is_sent_with_its_message_tag(running: Any, messenger: FakeMessenger) -> None:
+async def test_an_event_update_notification_is_sent_with_its_message_tag(running: Any,
+                                                                       messenger: FakeMessenger) -> None:
     channel, bot, url = running
     await channel.output.send_custom_json("user-9", {"notification": "confirmed_event_update",
                                                      "text": "Nhắc lịch: 09:00 ngày mai."})
