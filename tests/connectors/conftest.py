@@ -100,6 +100,14 @@ def text_delivery(user: str, text: str, app_secret: str) -> Tuple[bytes, Dict[st
          "message": {"mid": uuid.uuid4().hex, "text": text}}]}]}, app_secret)
 
 
+def with_signature(headers: Dict[str, str], header: str, value: Optional[str]) -> Dict[str, str]:
+    """``headers`` with the signature ``header`` set to ``value`` (left out when None)."""
+    changed = {k: v for k, v in headers.items() if k != header}
+    if value is not None:
+        changed[header] = value
+    return changed
+
+
 async def post(url: str, raw: bytes, headers: Dict[str, str]) -> aiohttp.ClientResponse:
     """POST raw bytes and return the (read) response."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
