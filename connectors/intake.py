@@ -28,7 +28,9 @@ async def accept_event(channel: str, user_id: str, event_id: str, *, dedupe: Any
     """
     ticket = await reserve_turn(lock_store, user_id) if bot_turn else None
     if event_id and not await dedupe.first_time(event_id):
-        logger.info("%s redelivery of %s ignored", channel, event_id)
+        # A postback without a mid is known by an id made of the sender's (messenger.parse_item): not in logs.
+        logger.info("%s redelivery of %s ignored", channel,
+                    event_id.replace(user_id, user_ref(user_id)) if user_id else event_id)
         registry().duplicates.labels(channel=channel).inc()
         await release_turn(lock_store, user_id, ticket)
         return False

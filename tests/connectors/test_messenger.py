@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import time
 from typing import Any, AsyncIterator, Dict, List, Tuple
 
@@ -12,6 +13,7 @@ import pytest
 from connectors import http
 from connectors.config import ConnectorConfigError
 from connectors.messenger import MessengerInput, MessengerOutput
+from infra.masking import user_ref
 from tests.connectors.conftest import BotStub, echo_channel, fast_policy, post, wait_for, with_signature
 from tests.fakes.fake_messenger import FakeMessenger, load_fixture, signed_messenger_request
 
@@ -133,6 +135,19 @@ async def test_quick_reply_and_postback_payloads_go_to_the_bot(running: Any) -> 
     assert await deliver(url, "postback") == 200
     await channel.queue.drain(5)
     assert bot.texts == ['/ask_procedure{"aspect":"fee"}', "/book_appointment"]
+
+
+async def test_a_postback_without_mid_is_processed_once_and_logged_without_the_user_id(
+        running: Any, caplog: pytest.LogCaptureFixture) -> None:
+    channel, bot, url = running
+    caplog.set_level(logging.DEBUG)
+    delivery = load_fixture("postback")
+    del delivery["entry"][0]["messaging"][0]["postback"]["mid"]
+    for _ in range(2):
+        assert await deliver(url, delivery) == 200
+    await channel.queue.drain(5)
+    assert bot.texts == ["/book_appointment"]
+    assert "redelivery" in caplog.text and USER not in caplog.text and user_ref(USER) in caplog.text
 
 
 @pytest.mark.parametrize("fixture", ["sticker", "image"])

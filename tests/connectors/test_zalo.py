@@ -13,6 +13,7 @@ from connectors import http
 from connectors.config import ConnectorConfigError
 from connectors.zalo import ZaloInput, ZaloOutput
 from connectors.zalo_tokens import FileTokenStore, TokenPair, ZaloTokenManager
+from infra.masking import user_ref
 from tests.connectors.conftest import (BotStub, echo_channel, fast_policy, post, serve_channel, serving, wait_for,
                                       with_signature)
 from tests.fakes.fake_zalo import FakeZalo, load_fixture, signed_zalo_request
@@ -370,3 +371,4 @@ async def test_logs_hold_no_full_phone_or_id_numbers(running: Any, fake: FakeZal
     logged = caplog.text
     assert "0912345678" not in logged and "001090012345" not in logged and "84912345678" not in logged
     assert "-230" in logged
+    assert USER not in logged and user_ref(USER) in logged  # user ids only as their hash
