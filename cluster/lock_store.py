@@ -34,6 +34,8 @@ from typing import Any, AsyncIterator, Dict, Optional, Text, Tuple
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LockError, LockStore
 
+from infra.masking import user_ref
+
 log = logging.getLogger(__name__)
 
 # KEYS: queue (zset ticket->ticket), expiry (zset ticket->expiry ms), counter. ARGV: lifetime ms, idle ttl ms.
@@ -100,7 +102,7 @@ async def reserve_turn(store: Any, conversation_id: Text) -> Optional[int]:
     except Exception as exc:
         if is_transient(exc):
             raise
-        log.exception("could not reserve a lock ticket for %s", conversation_id)  # the turn draws one later
+        log.exception("could not reserve a lock ticket for %s", user_ref(conversation_id))  # the turn draws one later
         return None
 
 
@@ -197,7 +199,7 @@ class AtomicRedisLockStore(LockStore):
             await asyncio.sleep(interval)
             with contextlib.suppress(Exception):  # a missed beat is survivable: the ticket lives `lifetime`
                 await self._eval(_REFRESH, keys[:2], ticket, int(self.lifetime * 1000), self._idle_ms())
-        log.warning("conversation %s held its lock longer than %.0f s; letting it expire", conversation_id,
+        log.warning("conversation %s held its lock longer than %.0f s; letting it expire", user_ref(conversation_id),
                     self.max_hold)
 
     async def reserve(self, conversation_id: Text, lifetime: Optional[float] = None) -> int:
@@ -232,10 +234,12 @@ class AtomicRedisLockStore(LockStore):
                 if state == -1:
                     self.stats.lost += 1
                     if reserved is None:
-                        raise LockError(f"lock ticket for conversation '{conversation_id}' expired while waiting")
+                        raise LockError(
+                            f"lock ticket for conversation {user_ref(conversation_id)} expired while waiting")
                     # A reserved ticket waited in this process's queue longer than its lifetime: draw a new one
                     # (arrival order can no longer be promised, but the turn is not lost).
-                    log.warning("reserved ticket of conversation %s expired; drawing a new one", conversation_id)
+                    log.warning("reserved ticket of conversation %s expired; drawing a new one",
+                                user_ref(conversation_id))
                     beat.cancel()
                     _reserved.set(None)
                     reserved = None
@@ -244,7 +248,8 @@ class AtomicRedisLockStore(LockStore):
                     continue
                 if time.monotonic() - started > self.max_wait:
                     self.stats.timeouts += 1
-                    raise LockError(f"could not lock conversation '{conversation_id}' within {self.max_wait:.0f} s")
+                    raise LockError(
+                        f"could not lock conversation {user_ref(conversation_id)} within {self.max_wait:.0f} s")
                 waited = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 1.5, 0.2)

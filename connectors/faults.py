@@ -12,7 +12,6 @@ and the citizen hears about a failure instead of getting silence.
 """
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import logging
@@ -24,12 +23,17 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from rasa.core.channels.channel import OutputChannel
 
 from cluster.lock_store import is_transient
+from infra.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
 ACTION_FAILED_VI = ("Xin lỗi, hệ thống đang bận hoặc tạm gián đoạn nên tôi chưa trả lời được. "
                     "Anh/chị vui lòng thử lại sau ít phút.")
 _MARK = "_connector_fault_handling"
+# A turn that failed on a passing outage is run again until CONNECTOR_TURN_RETRY_SECONDS have passed: the deadline,
+# not the attempts, bounds it (0.5 s doubling to 5 s, with jitter so that the turns stopped by one Redis restart
+# do not all come back at the same instant).
+TURN_RETRY = RetryPolicy(max_attempts=10_000, base_delay=0.5, max_delay=5.0)
 _apologised: "OrderedDict[Tuple[str, str], None]" = OrderedDict()
 # Messages the platform accepted during the current turn (one list per running turn, see retry_turn).
 _turn_sent: "contextvars.ContextVar[Optional[List[int]]]" = contextvars.ContextVar("turn_sent", default=None)
@@ -94,7 +98,7 @@ async def bot_turn(on_new_message: Callable[[Any], Awaitable[Any]], output: Outp
 async def retry_turn(turn: Callable[[], Awaitable[None]], what: str,
                      on_give_up: Optional[Callable[[], Awaitable[None]]] = None) -> None:
     """Run ``turn``; while it fails on a transient error (Redis restarting, ...) before sending anything, run it
-    again with backoff for up to CONNECTOR_TURN_RETRY_SECONDS (default 60).
+    again with backoff (``TURN_RETRY``) for up to CONNECTOR_TURN_RETRY_SECONDS (default 60).
 
     The webhook was acknowledged already, so the platform will not deliver the message again: without this a
     turn that hit Redis while it restarted would be lost. A turn that failed after answering is not repeated
@@ -102,26 +106,27 @@ async def retry_turn(turn: Callable[[], Awaitable[None]], what: str,
     then re-raised.
     """
     deadline = time.monotonic() + float(os.environ.get("CONNECTOR_TURN_RETRY_SECONDS", "60"))
-    delay = 0.5
     sent = [0]
     token = _turn_sent.set(sent)
+    attempt = 0
     try:
         while True:
+            attempt += 1
             try:
                 await turn()
                 return
             except Exception as exc:
-                if not is_transient(exc) or sent[0] or time.monotonic() + delay > deadline:
-                    if on_give_up is not None:
-                        try:
-                            await on_give_up()
-                        except Exception:
-                            logger.warning("%s: clean-up after the failed turn failed too", what, exc_info=True)
-                    raise
-                logger.warning("%s: turn failed before answering (%s: %s); retrying in %.1f s", what,
-                               type(exc).__name__, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+                if is_transient(exc) and not sent[0]:
+                    logger.warning("%s: attempt %d failed before answering (%s: %s)", what, attempt,
+                                   type(exc).__name__, exc)
+                    if await TURN_RETRY.wait(attempt, deadline):
+                        continue
+                if on_give_up is not None:
+                    try:
+                        await on_give_up()
+                    except Exception:
+                        logger.warning("%s: clean-up after the failed turn failed too", what, exc_info=True)
+                raise
     finally:
         _turn_sent.reset(token)
 

@@ -83,7 +83,6 @@ def record_failure(platform: str, code: Optional[str], detail: Any) -> None:
     logger.warning("%s send failed permanently (code %s): %s", platform, code, mask(str(detail))[:500])
 
 
-
 async def request(
     method: str,
     url: str,
@@ -117,12 +116,10 @@ async def request(
         except Exception as exc:  # a bug in classify or an odd answer: do not loop on it
             result = HttpResult(Outcome.FINAL, 0, None, type(exc).__name__, attempt)
             logger.exception("%s request crashed", platform)
-        if result.outcome is not Outcome.RETRY:
+        if result.outcome is not Outcome.RETRY or attempt >= policy.max_attempts:
             return result
-        if attempt < policy.max_attempts:
-            wait = policy.delay(attempt)
-            logger.info("%s send: retry %d after %.2fs (code %s)", platform, attempt, wait, result.code)
-            await asyncio.sleep(wait)
+        logger.info("%s send: attempt %d failed (code %s), retrying", platform, attempt, result.code)
+        await policy.wait(attempt)
     return result
 
 

@@ -11,10 +11,10 @@ import time
 from typing import Any, Awaitable, Callable
 
 from cluster.lock_store import release_turn, reserve_turn, reserved_turn
-from infra.metrics import registry
 from connectors.faults import accepted_turn
-from connectors.logsafe import short_id
 from connectors.turns import run_on
+from infra.masking import user_ref
+from infra.metrics import registry
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,9 @@ async def accept_event(channel: str, user_id: str, event_id: str, *, dedupe: Any
     """
     ticket = await reserve_turn(lock_store, user_id) if bot_turn else None
     if event_id and not await dedupe.first_time(event_id):
-        logger.info("%s redelivery of %s ignored", channel, event_id)
+        # A postback without a mid is known by an id made of the sender's (messenger.parse_item): not in logs.
+        logger.info("%s redelivery of %s ignored", channel,
+                    event_id.replace(user_id, user_ref(user_id)) if user_id else event_id)
         registry().duplicates.labels(channel=channel).inc()
         await release_turn(lock_store, user_id, ticket)
         return False
@@ -38,7 +40,7 @@ async def accept_event(channel: str, user_id: str, event_id: str, *, dedupe: Any
 
     async def job() -> None:
         async with reserved_turn(lock_store, user_id, ticket):
-            await accepted_turn(process, f"{channel} user {short_id(user_id)}", output, user_id,
+            await accepted_turn(process, f"{channel} user {user_ref(user_id)}", output, user_id,
                                 forget=lambda: run_on(webhook_loop, dedupe.clear(event_id)))
         registry().turn_seconds.labels(channel=channel).observe(time.monotonic() - arrived)
 

@@ -6,30 +6,25 @@ entry and every messaging item is handled; ``standby``/``changes`` entries are l
 """
 from __future__ import annotations
 
+import hmac
 import json
 import logging
-import os
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Dict, List, Mapping, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from cluster.lock_store import is_transient
-from infra.metrics import registry
 from connectors import http
-from connectors.config import require, setting
+from connectors.base import (REDIS_SETTING, Incoming, OnNewMessage, PlatformInput, PlatformOutput, Rejected,
+                             Setting, required)
 from connectors.geo import location_payload, parse_coordinates
-from connectors.logsafe import mask, short_id
-from connectors.replies import MORE_OPTIONS, text_only_reply
+from connectors.replies import MORE_OPTIONS
 from connectors.security import verify_messenger_signature
-from connectors.stores import DedupeStore, HeldMessages
+from connectors.stores import HeldMessages
 from connectors.textsplit import split_text
-from connectors.faults import bot_turn, note_sent
-from connectors.intake import accept_event
-from connectors.turns import TURNS, attach_turns, on_turn_loop
-from connectors.userqueue import UserQueue
+from connectors.turns import on_turn_loop
+from infra.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +36,8 @@ MAX_PAYLOAD = 1000
 RATE_LIMIT_CODES = {4, 613, 32, 17}
 # Final refusals about the user rather than the message: 551 person unavailable (any subcode), 10/2018278
 # outside the 24 h window. The message is kept and sent at the user's next message instead.
-HOLD_CODES = {"551", "10/2018278"}
+HOLD_CODES = frozenset({"551", "10/2018278"})
 TEMPORARY_CODES = {1, 2}
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 def classify_graph(status: int, body: Any) -> Any:
@@ -97,8 +90,10 @@ def _payload(button: Dict[str, Any]) -> str:
     return payload
 
 
-class MessengerOutput(OutputChannel):
+class MessengerOutput(PlatformOutput):
     """Sends answers through the Graph Send API with typing indicators, splitting and retries."""
+
+    HOLD_CODES = HOLD_CODES
 
     @classmethod
     def name(cls) -> Text:
@@ -106,13 +101,16 @@ class MessengerOutput(OutputChannel):
         return "messenger"
 
     def __init__(self, page_token: str, graph_base: str = "https://graph.facebook.com",
-                 graph_version: str = "v21.0", policy: Optional[http.RetryPolicy] = None,
+                 graph_version: str = "v21.0", policy: Optional[RetryPolicy] = None,
                  held: Optional[HeldMessages] = None) -> None:
+        super().__init__(held, policy)
         self.page_token = page_token
-        self.held = held or HeldMessages("messenger")
         self.url = f"{graph_base.rstrip('/')}/{graph_version.strip('/')}/me/messages"
-        self.policy = policy or http.env_policy(dict(os.environ))
-        self.failures: List[Dict[str, Any]] = []
+
+    def holds(self, code: Optional[str]) -> bool:
+        """551 is final whatever its subcode; 10 only with subcode 2018278 (outside the 24 h window)."""
+        text = str(code or "")
+        return text in self.HOLD_CODES or text.split("/")[0] in self.HOLD_CODES
 
     @on_turn_loop
     async def _post(self, body: Dict[str, Any], hold: bool = True) -> bool:
@@ -120,19 +118,7 @@ class MessengerOutput(OutputChannel):
             result = await http.request("POST", self.url, classify_graph, platform="messenger",
                                         policy=self.policy, params={"access_token": self.page_token},
                                         json=body)
-            if result.ok and "message" in body:
-                registry().messages_out.labels(channel="messenger").inc()
-                note_sent()
-            if not result.ok:
-                user = str(body.get("recipient", {}).get("id"))
-                registry().send_failures.labels(channel="messenger", code=str(result.code or "unknown")).inc()
-                http.record_failure("messenger", result.code, result.body)
-                self.failures.append({"user": user, "code": result.code, "attempts": result.attempts})
-                del self.failures[:-100]
-                code = str(result.code or "")
-                if hold and "message" in body and (code in HOLD_CODES or code.split("/")[0] in HOLD_CODES):
-                    await self.held.add(user, body["message"])
-            return result.ok
+            return await self.settle(str(body.get("recipient", {}).get("id")), result, body.get("message"), hold)
         except Exception:
             logger.exception("messenger send crashed")
             return False
@@ -144,18 +130,12 @@ class MessengerOutput(OutputChannel):
                                  "message": message}, hold=hold)
 
     @on_turn_loop
-    async def send_held(self, recipient_id: str) -> int:
-        """Send the messages kept for the user once more (a second refusal is recorded, not kept)."""
-        return await self.held.resend(str(recipient_id),
-                                      lambda message: self.send_message(recipient_id, message, hold=False))
-
-    @on_turn_loop
     async def sender_action(self, recipient_id: str, action: str = "typing_on") -> bool:
         """mark_seen / typing_on / typing_off (failures are not worth a retry storm: one attempt)."""
         body = {"recipient": {"id": str(recipient_id)}, "sender_action": action}
         try:
             result = await http.request("POST", self.url, classify_graph, platform="messenger",
-                                        policy=http.RetryPolicy(max_attempts=1, timeout=self.policy.timeout),
+                                        policy=RetryPolicy(max_attempts=1, timeout=self.policy.timeout),
                                         params={"access_token": self.page_token}, json=body)
             return result.ok
         except Exception:
@@ -165,11 +145,6 @@ class MessengerOutput(OutputChannel):
         """Show the typing indicator, then send the bot's message."""
         await self.sender_action(recipient_id, "typing_on")
         await super().send_response(recipient_id, message)
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        """Send text, split into parts of at most 2,000 characters."""
-        for part in split_text(text):
-            await self.send_message(recipient_id, {"text": part})
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]],
                                      **kwargs: Any) -> None:
@@ -255,60 +230,78 @@ class MessengerOutput(OutputChannel):
             await self.send_message(recipient_id, json_message)
 
 
-class MessengerInput(InputChannel):
+def parse_item(item: Dict[str, Any]) -> Optional[Incoming]:
+    """One messaging item as a citizen event; None for echoes, delivery and read receipts, reactions, optins."""
+    sender_id = str((item.get("sender") or {}).get("id") or "")
+    message = item.get("message") if isinstance(item.get("message"), dict) else None
+    postback = item.get("postback") if isinstance(item.get("postback"), dict) else None
+    if not sender_id or (message is None and postback is None):
+        return None
+    if message is not None and message.get("is_echo"):
+        return None
+    event = message if message is not None else postback
+    mid = str(event.get("mid") or "")
+    if not mid and postback is not None:
+        mid = f"pb:{sender_id}:{item.get('timestamp')}:{postback.get('payload')}"
+    incoming = Incoming(sender_id, mid, metadata={"platform": "messenger", "mid": mid})
+    if postback is not None:
+        incoming.text = str(postback.get("payload") or postback.get("title") or "")
+        return incoming
+    assert message is not None
+    quick = message.get("quick_reply") if isinstance(message.get("quick_reply"), dict) else None
+    if quick and quick.get("payload"):
+        incoming.text = str(quick["payload"])
+        return incoming
+    incoming.text = str(message.get("text") or "").strip()
+    if incoming.text:
+        return incoming
+    attachments = [a for a in message.get("attachments") or [] if isinstance(a, dict)]
+    for att in attachments:
+        if att.get("type") == "location":
+            coords = (att.get("payload") or {}).get("coordinates") or {}
+            found = parse_coordinates(coords.get("lat"), coords.get("long", coords.get("lon")))
+            if found:  # the bot answers with the nearest office, or takes it as the office of a booking
+                incoming.text = location_payload(*found)
+                return incoming
+    if message.get("sticker_id") or any((a.get("payload") or {}).get("sticker_id") for a in attachments):
+        incoming.reply_kind = "sticker"
+    elif attachments:
+        incoming.reply_kind = str(attachments[0].get("type") or "fallback")
+    return incoming
+
+
+class MessengerInput(PlatformInput):
     """Messenger webhook (GET verification and POST events at /webhooks/messenger/webhook)."""
 
-    REQUIRED = ("MESSENGER_PAGE_TOKEN", "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN")
+    SETTINGS = (
+        Setting("page_token", "page_access_token", "MESSENGER_PAGE_TOKEN"),
+        Setting("app_secret", "app_secret", "MESSENGER_APP_SECRET"),
+        Setting("verify_token", "verify_token", "MESSENGER_VERIFY_TOKEN"),
+        Setting("graph_base", "graph_base", "MESSENGER_GRAPH_BASE", "https://graph.facebook.com"),
+        Setting("graph_version", "graph_version", "MESSENGER_GRAPH_VERSION", "v21.0"),
+        REDIS_SETTING,
+    )
+    REQUIRED = required(SETTINGS)
+    ACK = "EVENT_RECEIVED"
 
     @classmethod
     def name(cls) -> Text:
         """Channel name (also the URL prefix /webhooks/messenger)."""
         return "messenger"
 
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "MessengerInput":
-        """Build from credentials / environment; raises ConnectorConfigError when a secret is missing."""
-        values = {
-            "MESSENGER_PAGE_TOKEN": setting(credentials, "page_access_token", "MESSENGER_PAGE_TOKEN"),
-            "MESSENGER_APP_SECRET": setting(credentials, "app_secret", "MESSENGER_APP_SECRET"),
-            "MESSENGER_VERIFY_TOKEN": setting(credentials, "verify_token", "MESSENGER_VERIFY_TOKEN"),
-        }
-        require("messenger", values, cls.REQUIRED)
-        return cls(
-            page_token=values["MESSENGER_PAGE_TOKEN"], app_secret=values["MESSENGER_APP_SECRET"],
-            verify_token=values["MESSENGER_VERIFY_TOKEN"],
-            graph_base=setting(credentials, "graph_base", "MESSENGER_GRAPH_BASE",
-                               "https://graph.facebook.com"),
-            graph_version=setting(credentials, "graph_version", "MESSENGER_GRAPH_VERSION", "v21.0"),
-            redis_url=setting(credentials, "redis_url", "REDIS_URL", ""),
-        )
-
     def __init__(self, page_token: str, app_secret: str, verify_token: str,
                  graph_base: str = "https://graph.facebook.com", graph_version: str = "v21.0",
-                 redis_url: str = "", policy: Optional[http.RetryPolicy] = None) -> None:
+                 redis_url: str = "", policy: Optional[RetryPolicy] = None) -> None:
+        super().__init__(MessengerOutput(page_token, graph_base, graph_version, policy,
+                                         HeldMessages("messenger", redis_url=redis_url)), redis_url)
         self.app_secret = app_secret
         self.verify_token = verify_token
-        self.output = MessengerOutput(page_token, graph_base, graph_version, policy,
-                                      HeldMessages("messenger", redis_url=redis_url))
-        self.dedupe = DedupeStore("messenger", redis_url=redis_url)
-        self.queue = UserQueue(TURNS)
 
-    def get_output_channel(self) -> OutputChannel:
-        """The channel's output (for proactive messages)."""
-        return self.output
-
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        """Sanic routes: GET / (health), GET /webhook (verification), POST /webhook (events)."""
-        bp = Blueprint("messenger_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+    def add_routes(self, bp: Blueprint) -> None:
+        """GET /webhook: Meta's verification handshake (the challenge echoed when mode and token match)."""
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
-            import hmac
-
             mode = request.args.get("hub.mode")
             token = request.args.get("hub.verify_token") or ""
             if mode == "subscribe" and self.verify_token and hmac.compare_digest(
@@ -316,35 +309,14 @@ class MessengerInput(InputChannel):
                 return response.text(request.args.get("hub.challenge") or "")
             return response.text("forbidden", status=403)
 
-        @bp.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            signature = request.headers.get("X-Hub-Signature-256")
-            if not verify_messenger_signature(signature, self.app_secret, raw):
-                logger.warning("messenger webhook: missing or wrong signature, delivery ignored")
-                return response.text("forbidden", status=403)
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                return response.text("bad request", status=400)
-            try:
-                agent = getattr(request.app.ctx, "agent", None)
-                await self.handle_delivery(body, on_new_message, getattr(agent, "lock_store", None))
-            except Exception as exc:
-                logger.exception("messenger webhook: delivery could not be handled")
-                if is_transient(exc):
-                    # Not acknowledged, so Meta delivers it again; items already queued are de-duplicated then.
-                    return response.text("temporarily unavailable", status=503)
-            return response.text("EVENT_RECEIVED")
-
-        attach_turns(bp, self)
-        return bp
-
-    async def aclose(self) -> None:
-        """Release shared resources (Redis pools, the HTTP session) at shutdown."""
-        await TURNS.run(self.output.held.aclose())  # opened on the turn loop
-        await self.dedupe.aclose()
-        await http.close_session()
+    def read_delivery(self, raw: bytes, headers: Mapping[str, str]) -> Any:
+        """The delivery, once X-Hub-Signature-256 matches the raw body."""
+        if not verify_messenger_signature(headers.get("X-Hub-Signature-256"), self.app_secret, raw):
+            raise Rejected(403, "forbidden")
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise Rejected(400, "bad request") from None
 
     async def handle_delivery(self, body: Any, on_new_message: OnNewMessage, lock_store: Any = None) -> None:
         """Dedupe and queue every messaging item of every entry; returns before any bot turn runs.
@@ -361,59 +333,6 @@ class MessengerInput(InputChannel):
                 logger.info("messenger: %d standby/changes item(s) skipped",
                             len(entry.get("standby") or []) + len(entry.get("changes") or []))
             for item in entry.get("messaging") or []:
-                if isinstance(item, dict):
-                    await self._handle_item(item, on_new_message, lock_store)
-
-    async def _handle_item(self, item: Dict[str, Any], on_new_message: OnNewMessage, lock_store: Any = None) -> None:
-        sender_id = str((item.get("sender") or {}).get("id") or "")
-        message = item.get("message") if isinstance(item.get("message"), dict) else None
-        postback = item.get("postback") if isinstance(item.get("postback"), dict) else None
-        if not sender_id or (message is None and postback is None):
-            return  # delivery, read, reactions, optins...: nothing to answer
-        if message is not None and message.get("is_echo"):
-            return
-        event = message if message is not None else postback
-        mid = str(event.get("mid") or "")
-        if not mid and postback is not None:
-            mid = f"pb:{sender_id}:{item.get('timestamp')}:{postback.get('payload')}"
-        await accept_event("messenger", sender_id, mid, dedupe=self.dedupe, queue=self.queue, output=self.output,
-                           lock_store=lock_store,
-                           process=lambda: self._process(on_new_message, sender_id, message, postback, mid))
-
-    async def _process(self, on_new_message: OnNewMessage, sender_id: str, message: Optional[Dict[str, Any]],
-                       postback: Optional[Dict[str, Any]], mid: str) -> None:
-        await self.output.send_held(sender_id)  # the user is back: what could not be sent before goes first
-        if postback is not None:
-            text = str(postback.get("payload") or postback.get("title") or "")
-            if text:
-                await self._to_bot(on_new_message, text, sender_id, mid)
-            return
-        assert message is not None
-        quick = message.get("quick_reply") if isinstance(message.get("quick_reply"), dict) else None
-        if quick and quick.get("payload"):
-            await self._to_bot(on_new_message, str(quick["payload"]), sender_id, mid)
-            return
-        text = str(message.get("text") or "").strip()
-        if text:
-            await self._to_bot(on_new_message, text, sender_id, mid)
-            return
-        attachments = [a for a in message.get("attachments") or [] if isinstance(a, dict)]
-        for att in attachments:
-            if att.get("type") == "location":
-                coords = (att.get("payload") or {}).get("coordinates") or {}
-                found = parse_coordinates(coords.get("lat"), coords.get("long", coords.get("lon")))
-                if found:  # the bot answers with the nearest office, or takes it as the office of a booking
-                    await self._to_bot(on_new_message, location_payload(*found), sender_id, mid)
-                    return
-        kind = "fallback"
-        if message.get("sticker_id") or any((a.get("payload") or {}).get("sticker_id") for a in attachments):
-            kind = "sticker"
-        elif attachments:
-            kind = str(attachments[0].get("type") or "fallback")
-        if attachments or kind == "sticker":
-            await self.output.send_text_message(sender_id, text_only_reply(kind))
-
-    async def _to_bot(self, on_new_message: OnNewMessage, text: str, sender_id: str, mid: str) -> None:
-        logger.debug("messenger user %s: %s", short_id(sender_id), mask(text))
-        await bot_turn(on_new_message, self.output, lambda output: UserMessage(
-            text, output, sender_id, input_channel=self.name(), metadata={"platform": "messenger", "mid": mid}))
+                incoming = parse_item(item) if isinstance(item, dict) else None
+                if incoming is not None:
+                    await self.accept(incoming, on_new_message, lock_store)

@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
-from connectors.logsafe import short_id
+from infra.masking import user_ref
 
 logger = logging.getLogger(__name__)
 
@@ -180,5 +180,5 @@ class HeldMessages(RedisBacked):
             delivered += bool(await send(message))
         if messages:
             logger.info("%s: %d of %d held message(s) delivered to user %s", self.namespace, delivered,
-                        len(messages), short_id(user_id))
+                        len(messages), user_ref(user_id))
         return delivered

@@ -6,7 +6,7 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Awaitable, Callable, Deque, Dict, Optional, Set
 
-from connectors.logsafe import short_id
+from infra.masking import user_ref
 
 if TYPE_CHECKING:
     from connectors.turns import TurnThread
@@ -57,7 +57,7 @@ class UserQueue:
                     raise
                 except Exception:
                     # One failed turn must not stop the user's later messages.
-                    logger.exception("connector job failed for user %s", short_id(user_id))
+                    logger.exception("connector job failed for user %s", user_ref(user_id))
         finally:
             self._workers.pop(user_id, None)
             if not self._pending.get(user_id):

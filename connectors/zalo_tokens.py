@@ -19,12 +19,18 @@ from typing import Any, Optional
 
 from connectors import http
 from connectors.stores import redis_from_env
+from infra.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Refresh this long before the announced expiry (tokens live ~25 h).
 REFRESH_MARGIN_SECONDS = 600.0
+# Waiting for another process's refresh (a second or so): tries 50 ms apart at first, then up to 0.5 s; the
+# lock's wait_seconds, not the attempts, bounds it.
+LOCK_WAIT = RetryPolicy(max_attempts=10_000, base_delay=0.05, max_delay=0.5)
+# The refresh request itself: rate limits and 5xx retried a few times.
+REFRESH_POLICY = RetryPolicy(max_attempts=3, base_delay=0.5, timeout=10)
 
 
 @dataclass
@@ -104,10 +110,11 @@ class RedisLock:
     async def __aenter__(self) -> "RedisLock":
         token = secrets.token_hex(16)
         deadline = time.monotonic() + self.wait_seconds
+        attempt = 0
         while not await self.client.set(self.key, token, nx=True, px=self.ttl_ms):
-            if time.monotonic() > deadline:
+            attempt += 1
+            if not await LOCK_WAIT.wait(attempt, deadline):
                 raise TimeoutError(f"could not take lock {self.key}")
-            await asyncio.sleep(0.05)
         self._token = token
         return self
 
@@ -127,7 +134,7 @@ class ZaloTokenManager:
         oauth_base: str = "https://oauth.zaloapp.com",
         redis_url: Optional[str] = None,
         token_file: Optional[Path] = None,
-        policy: Optional[http.RetryPolicy] = None,
+        policy: Optional[RetryPolicy] = None,
     ) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
@@ -140,7 +147,7 @@ class ZaloTokenManager:
         self._store: Any = None
         self._client: Any = None
         self._local_lock = asyncio.Lock()
-        self._policy = policy or http.RetryPolicy(max_attempts=3, base_delay=0.5, timeout=10)
+        self._policy = policy or REFRESH_POLICY
         self.refresh_count = 0
 
     def _ensure_store(self) -> Any:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 import os
 import signal
@@ -61,11 +60,6 @@ EXTERNAL_INTENT = "EXTERNAL_dossier_status_changed"
 POLL_OVERLAP = dt.timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = ZALO_WINDOW
 MAX_SEND_ERRORS = 5
-
-
-def _who(sender_id: str) -> str:
-    # Logs are kept longer than subscriptions: identify conversations without writing platform ids.
-    return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:10]
 
 
 @dataclass
@@ -172,26 +166,26 @@ class Notifier:
                     "dossier %s -> %s: %s outside the %s window (%s), kept pending",
                     sub.code,
                     status,
-                    _who(sub.sender_id),
+                    user_ref(sub.sender_id),
                     sub.channel,
                     delivery.detail,
                 )
             return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_OUTSIDE_WINDOW, delivery.route)
         if delivery.sent or (delivery.status == DUPLICATE and delivery.previous == SENT):
             await self.store.mark_sent(sub.sender_id, sub.code, status, now=now)
-            log.info("dossier %s -> %s: told %s via %s (%s)", sub.code, status, _who(sub.sender_id), sub.channel,
+            log.info("dossier %s -> %s: told %s via %s (%s)", sub.code, status, user_ref(sub.sender_id), sub.channel,
                      delivery.route)
             return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_SENT, delivery.route)
         if delivery.status == DUPLICATE or (delivery.status == FAILED and not delivery.retryable):
             # ZNS refused it, Rasa refused it MAX_SEND_ERRORS times (never loop forever on one conversation), or an
             # earlier run was interrupted while sending (never risk telling it twice). A later change starts afresh.
             await self.store.mark_gave_up(sub.sender_id, sub.code, status, now=now)
-            log.warning("dossier %s -> %s: not told to %s via %s (%s)", sub.code, status, _who(sub.sender_id),
+            log.warning("dossier %s -> %s: not told to %s via %s (%s)", sub.code, status, user_ref(sub.sender_id),
                         delivery.route, delivery.detail or delivery.previous)
             return NotifyOutcome(sub.sender_id, sub.code, status, RESULT_GAVE_UP, delivery.route)
         error = delivery.detail or "error"
         await self.store.mark_not_sent(sub.sender_id, sub.code, status, error, now=now, error=True)
-        log.warning("dossier %s -> %s: could not tell %s: %s", sub.code, status, _who(sub.sender_id), error)
+        log.warning("dossier %s -> %s: could not tell %s: %s", sub.code, status, user_ref(sub.sender_id), error)
         return NotifyOutcome(sub.sender_id, sub.code, status, error)
 
     async def run_once(self, now: Optional[dt.datetime] = None) -> List[NotifyOutcome]:
@@ -275,7 +269,7 @@ async def _main(args: argparse.Namespace) -> int:
                 log.error("dossier backend unavailable: %s", exc)
                 return 1
             for o in outcomes:
-                print(f"{o.code}\t{o.status}\t{_who(o.sender_id)}\t{o.result}")
+                print(f"{o.code}\t{o.status}\t{user_ref(o.sender_id)}\t{o.result}")
             return 0
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

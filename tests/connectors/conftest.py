@@ -1,11 +1,13 @@
-"""Connector test fixtures: a real Sanic server per channel, a bot stub, the fakes, a private Redis."""
+"""Connector test fixtures: a real Sanic server per channel, a bot stub, the fakes, a private Redis, a private
+application database."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
 import uuid
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Optional, Tuple
 
 import aiohttp
 import pytest
@@ -13,9 +15,10 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Sanic
 
 from connectors import http
+from infra import db
 from tests.conftest import free_port
-
-
+from tests.fakes.fake_messenger import FakeMessenger, signed_messenger_request
+from tests.fakes.platform import FakePlatform
 
 
 class BotStub:
@@ -68,6 +71,43 @@ async def serve_channel(channel: InputChannel, bot: BotStub) -> AsyncIterator[st
         await server.after_stop()
 
 
+@contextlib.asynccontextmanager
+async def echo_channel(channel: InputChannel) -> AsyncIterator[Tuple[Any, BotStub, str]]:
+    """``channel`` served with a bot stub answering "Đã nhận: <text>": (channel, bot, webhook URL); the queued
+    turns are drained before the server stops."""
+    bot = BotStub()
+    bot.reply = lambda m: f"Đã nhận: {m.text}"
+    async with serve_channel(channel, bot) as base:
+        yield channel, bot, f"{base}/webhook"
+        await channel.queue.drain(10)
+
+
+@contextlib.asynccontextmanager
+async def serving(fake: FakePlatform) -> AsyncIterator[Any]:
+    """``fake`` running on a free port for the duration of the block."""
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+def text_delivery(user: str, text: str, app_secret: str) -> Tuple[bytes, Dict[str, str]]:
+    """A signed Messenger delivery of one text message with a fresh mid: (raw, headers)."""
+    now = int(time.time() * 1000)
+    return signed_messenger_request({"object": "page", "entry": [{"id": "p", "time": now, "messaging": [
+        {"sender": {"id": user}, "recipient": {"id": "p"}, "timestamp": now,
+         "message": {"mid": uuid.uuid4().hex, "text": text}}]}]}, app_secret)
+
+
+def with_signature(headers: Dict[str, str], header: str, value: Optional[str]) -> Dict[str, str]:
+    """``headers`` with the signature ``header`` set to ``value`` (left out when None)."""
+    changed = {k: v for k, v in headers.items() if k != header}
+    if value is not None:
+        changed[header] = value
+    return changed
+
+
 async def post(url: str, raw: bytes, headers: Dict[str, str]) -> aiohttp.ClientResponse:
     """POST raw bytes and return the (read) response."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
@@ -95,6 +135,26 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No inherited Redis or platform settings; tests choose explicitly."""
     for name in ("REDIS_URL", "ZALO_API_BASE", "ZALO_OAUTH_BASE", "MESSENGER_GRAPH_BASE", "ZALO_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private SQLite application database (hand-offs), so that no test touches var/app.sqlite."""
+    path = tmp_path / "app.sqlite"
+    monkeypatch.setenv("APP_DB_PATH", str(path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    db.dispose_all()
+    yield path
+    db.dispose_all()
+
+
+@pytest.fixture
+async def messenger() -> AsyncIterator[FakeMessenger]:
+    """A running fake Graph Send API answering at once (page token ``messenger.page_token``)."""
+    fake = FakeMessenger()
+    fake.delay = 0.0
+    async with serving(fake):
+        yield fake
 
 
 @pytest.fixture(autouse=True)

@@ -3,9 +3,7 @@ only when nothing was sent, answers wait for the saved tracker, failed actions a
 are raised instead of being papered over (tests/cluster/test_faults.py has the same on real processes)."""
 from __future__ import annotations
 
-import time
-import uuid
-from typing import Any, AsyncIterator, List
+from typing import Any, List
 
 import pytest
 import redis.exceptions
@@ -13,39 +11,20 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from connectors import faults
 from connectors.messenger import MessengerInput
-from tests.connectors.conftest import BotStub, fast_policy, free_port, post, serve_channel
-from tests.fakes.fake_messenger import FakeMessenger, signed_messenger_request
+from tests.connectors.conftest import BotStub, fast_policy, free_port, post, serve_channel, text_delivery
+from tests.fakes.fake_messenger import FakeMessenger
 
 APP_SECRET = "faults-app-secret"
-PAGE_TOKEN = "faults-page-token"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeMessenger]:
-    """A fake Send API answering at once."""
-    server = FakeMessenger(PAGE_TOKEN)
-    server.delay = 0.0
-    await server.start()
-    yield server
-    await server.stop()
-
-
-def delivery(user: str, text: str) -> Any:
-    """A signed one-message delivery: (raw, headers)."""
-    now = int(time.time() * 1000)
-    return signed_messenger_request({"object": "page", "entry": [{"id": "p", "time": now, "messaging": [
-        {"sender": {"id": user}, "recipient": {"id": "p"}, "timestamp": now,
-         "message": {"mid": uuid.uuid4().hex, "text": text}}]}]}, APP_SECRET)
 
 
 async def test_webhook_answers_503_when_redis_is_unreachable_so_the_platform_redelivers(
-        fake: FakeMessenger) -> None:
+        messenger: FakeMessenger) -> None:
     nobody = f"redis://127.0.0.1:{free_port()}/0"
-    channel = MessengerInput(PAGE_TOKEN, APP_SECRET, "v", graph_base=fake.base_url, policy=fast_policy(),
-                             redis_url=nobody)
+    channel = MessengerInput(messenger.page_token, APP_SECRET, "v", graph_base=messenger.base_url,
+                             policy=fast_policy(), redis_url=nobody)
     bot = BotStub()
     async with serve_channel(channel, bot) as base:
-        assert (await post(f"{base}/webhook", *delivery("u1", "chào bạn"))).status == 503
+        assert (await post(f"{base}/webhook", *text_delivery("u1", "chào bạn", APP_SECRET))).status == 503
         await channel.queue.drain(5)
     assert bot.texts == []
 

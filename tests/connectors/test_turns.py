@@ -16,34 +16,21 @@ from rasa.core.lock_store import InMemoryLockStore
 from connectors import http
 from connectors.messenger import MessengerInput
 from connectors.turns import TURNS, make_rasa_thread_safe
-from tests.connectors.conftest import BotStub, fast_policy, post, serve_channel, wait_for
-from tests.fakes.fake_messenger import FakeMessenger, signed_messenger_request
+from tests.connectors.conftest import BotStub, fast_policy, post, serve_channel, text_delivery, wait_for
+from tests.fakes.fake_messenger import FakeMessenger
 
 APP_SECRET = "turns-app-secret"
-PAGE_TOKEN = "turns-page-token"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeMessenger]:
-    """A running fake Graph Send API answering at once."""
-    server = FakeMessenger(PAGE_TOKEN)
-    server.delay = 0.0
-    await server.start()
-    yield server
-    await server.stop()
-
-
-def make_channel(fake: FakeMessenger) -> MessengerInput:
-    """A Messenger channel wired to the fake."""
-    return MessengerInput(PAGE_TOKEN, APP_SECRET, "v", graph_base=fake.base_url, policy=fast_policy())
+def make_channel(messenger: FakeMessenger) -> MessengerInput:
+    """A Messenger channel wired to the fake Send API."""
+    return MessengerInput(messenger.page_token, APP_SECRET, "v", graph_base=messenger.base_url,
+                          policy=fast_policy())
 
 
 def delivery(user: str, text: str) -> Any:
     """A signed one-message delivery: (raw, headers)."""
-    now = int(time.time() * 1000)
-    return signed_messenger_request({"object": "page", "entry": [{"id": "p", "time": now, "messaging": [
-        {"sender": {"id": user}, "recipient": {"id": "p"}, "timestamp": now,
-         "message": {"mid": uuid.uuid4().hex, "text": text}}]}]}, APP_SECRET)
+    return text_delivery(user, text, APP_SECRET)
 
 
 def busy(seconds: float) -> None:
@@ -53,8 +40,8 @@ def busy(seconds: float) -> None:
         pass
 
 
-async def test_acks_do_not_wait_for_turns_that_block(fake: FakeMessenger) -> None:
-    channel, bot = make_channel(fake), BotStub()
+async def test_acks_do_not_wait_for_turns_that_block(messenger: FakeMessenger) -> None:
+    channel, bot = make_channel(messenger), BotStub()
     threads: List[str] = []
 
     def reply(message: UserMessage) -> str:
@@ -76,13 +63,13 @@ async def test_acks_do_not_wait_for_turns_that_block(fake: FakeMessenger) -> Non
         for i in range(6):  # while the first turns block, later deliveries must still be acknowledged at once
             acks.append(await timed(f"user{i}"))
             await asyncio.sleep(0.05)
-        await wait_for(lambda: len(fake.delivered) == 6, 10)
+        await wait_for(lambda: len(messenger.delivered) == 6, 10)
     assert max(acks) < 0.25, acks
     assert set(threads) == {TURNS.name}
 
 
-async def test_shutdown_finishes_turns_in_flight_and_refuses_new_deliveries(fake: FakeMessenger) -> None:
-    channel, bot = make_channel(fake), BotStub()
+async def test_shutdown_finishes_turns_in_flight_and_refuses_new_deliveries(messenger: FakeMessenger) -> None:
+    channel, bot = make_channel(messenger), BotStub()
     bot.delays["chậm"] = 0.6
     bot.reply = lambda m: f"Đã nhận: {m.text}"
     server = serve_channel(channel, bot)
@@ -96,17 +83,17 @@ async def test_shutdown_finishes_turns_in_flight_and_refuses_new_deliveries(fake
     assert (await post(f"{base}/webhook", raw, headers)).status == 503
     await stopping
     assert bot.finished == ["chậm"]
-    assert [r["body"]["message"]["text"] for r in fake.delivered] == ["Đã nhận: chậm"]
+    assert [r["body"]["message"]["text"] for r in messenger.delivered] == ["Đã nhận: chậm"]
     assert TURNS.loop is None
 
 
-async def test_proactive_sends_from_the_server_loop_use_the_turn_loop(fake: FakeMessenger) -> None:
-    channel = make_channel(fake)
+async def test_proactive_sends_from_the_server_loop_use_the_turn_loop(messenger: FakeMessenger) -> None:
+    channel = make_channel(messenger)
     async with serve_channel(channel, BotStub()):
         # As Rasa's trigger_intent does: the output channel called on Sanic's loop.
         await channel.output.send_text_message("u-proactive", "Hồ sơ của bạn đã có kết quả.")
         assert TURNS.loop in http._sessions and asyncio.get_running_loop() not in http._sessions
-    assert len(fake.delivered) == 1
+    assert len(messenger.delivered) == 1
 
 
 class _Runner:

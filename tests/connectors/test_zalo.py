@@ -13,7 +13,9 @@ from connectors import http
 from connectors.config import ConnectorConfigError
 from connectors.zalo import ZaloInput, ZaloOutput
 from connectors.zalo_tokens import FileTokenStore, TokenPair, ZaloTokenManager
-from tests.connectors.conftest import BotStub, fast_policy, post, serve_channel, wait_for
+from infra.masking import user_ref
+from tests.connectors.conftest import (BotStub, echo_channel, fast_policy, post, serve_channel, serving, wait_for,
+                                      with_signature)
 from tests.fakes.fake_zalo import FakeZalo, load_fixture, signed_zalo_request
 
 APP_ID = "2553928453557884079"  # the fixtures' app_id
@@ -25,10 +27,8 @@ USER = "6142494823718830912"
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeZalo]:
     """A running fake Zalo (Send API + OAuth)."""
-    server = FakeZalo(APP_ID, APP_SECRET, access_token="at-0", refresh_token="rt-0")
-    await server.start()
-    yield server
-    await server.stop()
+    async with serving(FakeZalo(APP_ID, APP_SECRET, access_token="at-0", refresh_token="rt-0")) as server:
+        yield server
 
 
 def make_channel(fake: FakeZalo, tmp_path: Path, redis_url: str = "", **kwargs: Any) -> ZaloInput:
@@ -40,15 +40,13 @@ def make_channel(fake: FakeZalo, tmp_path: Path, redis_url: str = "", **kwargs: 
 
 @pytest.fixture
 async def running(fake: FakeZalo, tmp_path: Path) -> AsyncIterator[Tuple[ZaloInput, BotStub, str]]:
-    """(channel, bot stub answering "Đã nhận: <text>", webhook URL)."""
-    handoffs = []
-    channel = make_channel(fake, tmp_path, handoff_recorder=lambda *a: handoffs.append(a))
+    """(channel, bot stub answering "Đã nhận: <text>", webhook URL); hand-offs recorded in a list (open)."""
+    handoffs: list = []
+    channel = make_channel(fake, tmp_path, handoff_recorder=lambda *a: handoffs.append(a),
+                           handoff_check=lambda user: any(h[0] == user for h in handoffs))
     channel.recorded_handoffs = handoffs  # type: ignore[attr-defined]
-    bot = BotStub()
-    bot.reply = lambda m: f"Đã nhận: {m.text}"
-    async with serve_channel(channel, bot) as base:
-        yield channel, bot, f"{base}/webhook"
-        await channel.queue.drain(10)
+    async with echo_channel(channel) as served:
+        yield served
 
 
 def texts_sent(fake: FakeZalo) -> list:
@@ -89,11 +87,7 @@ async def test_missing_or_wrong_signature_is_403_and_not_processed(running: Any,
                                                                    signature: Any) -> None:
     channel, bot, url = running
     raw, headers = signed_zalo_request("user_send_text", OA_SECRET)
-    if signature is None:
-        del headers["X-ZEvent-Signature"]
-    else:
-        headers["X-ZEvent-Signature"] = signature
-    assert (await post(url, raw, headers)).status == 403
+    assert (await post(url, raw, with_signature(headers, "X-ZEvent-Signature", signature))).status == 403
     # A body changed after signing must fail too.
     raw2, headers2 = signed_zalo_request("user_send_text", OA_SECRET)
     assert (await post(url, raw2.replace(b"con", b"cha"), headers2)).status == 403
@@ -377,3 +371,4 @@ async def test_logs_hold_no_full_phone_or_id_numbers(running: Any, fake: FakeZal
     logged = caplog.text
     assert "0912345678" not in logged and "001090012345" not in logged and "84912345678" not in logged
     assert "-230" in logged
+    assert USER not in logged and user_ref(USER) in logged  # user ids only as their hash

@@ -7,17 +7,16 @@ outside_window (10/2018278), slow (answers after ``delay`` s). Sender actions ar
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import time
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from aiohttp import web
 
-FIXTURES = Path(__file__).resolve().parent.parent / "connectors" / "fixtures" / "messenger"
+from tests.fakes.platform import FakePlatform, load_platform_fixture
+
 ERRORS = {
     "rate_limit": {"message": "(#613) Calls to this api have exceeded the rate limit.", "code": 613},
     "rate_limit_app": {"message": "(#4) Application request limit reached", "code": 4},
@@ -30,7 +29,7 @@ ERRORS = {
 
 def load_fixture(name: str) -> Dict[str, Any]:
     """A Messenger fixture payload by file stem (e.g. ``text``)."""
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return load_platform_fixture("messenger", name)
 
 
 def sign_messenger(app_secret: str, raw_body: bytes) -> str:
@@ -46,65 +45,38 @@ def signed_messenger_request(delivery: Union[str, Dict[str, Any]], app_secret: s
     return raw, {"Content-Type": "application/json", "X-Hub-Signature-256": sign_messenger(app_secret, raw)}
 
 
-class FakeMessenger:
+class FakeMessenger(FakePlatform):
     """Records every Send API call; fails on demand."""
 
     def __init__(self, page_token: str = "page-token", version: str = "v21.0") -> None:
+        super().__init__()
         self.page_token = page_token
         self.version = version
-        self.sends: List[Dict[str, Any]] = []  # message sends (including failed ones)
-        self.delivered: List[Dict[str, Any]] = []
-        self.actions: List[Dict[str, Any]] = []  # sender_action calls
-        self.failures: List[str] = []
-        self.delay = 1.0
-        self._counter = 0
-        self._runner: Optional[web.AppRunner] = None
-        self.base_url = ""
+        self.actions: List[Dict[str, Any]] = []  # sender_action calls (not in ``sends``)
 
-    def fail_next(self, *modes: str) -> None:
-        """Make the next message sends fail with these modes, in order."""
-        self.failures.extend(modes)
+    def routes(self) -> List[web.RouteDef]:
+        """The Send API of one Graph version."""
+        return [web.post(f"/{self.version}/me/messages", self._messages)]
 
-    async def start(self) -> str:
-        """Serve on a free local port; returns the base URL (without the version)."""
-        app = web.Application()
-        app.router.add_post(f"/{self.version}/me/messages", self._messages)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        """Stop serving."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @staticmethod
-    def _error(error: Dict[str, Any], status: int = 400) -> web.Response:
-        body = {"error": {"type": "OAuthException", "fbtrace_id": "FakeTrace", **error}}
-        return web.json_response(body, status=status)
+    def error(self, mode: str) -> Optional[web.Response]:
+        """A Graph error object, as Meta answers it."""
+        if mode not in ERRORS:
+            return None
+        body = {"error": {"type": "OAuthException", "fbtrace_id": "FakeTrace", **ERRORS[mode]}}
+        return web.json_response(body, status=400)
 
     async def _messages(self, request: web.Request) -> web.Response:
         body = await request.json()
-        record = {"token": request.query.get("access_token"), "body": body, "time": time.monotonic()}
+        token = request.query.get("access_token")
         if "sender_action" in body:
-            self.actions.append(record)
+            self.actions.append({"token": token, "body": body, "time": time.monotonic()})
             return web.json_response({"recipient_id": body.get("recipient", {}).get("id")})
-        self.sends.append(record)
+        record = self.record(body, token)
         if record["token"] != self.page_token:
-            return self._error(ERRORS["bad_token"])
-        if self.failures:
-            mode = self.failures.pop(0)
-            if mode == "http500":
-                return web.Response(status=500, text="internal error")
-            if mode == "slow":
-                await asyncio.sleep(self.delay)
-            elif mode in ERRORS:
-                return self._error(ERRORS[mode])
-        self.delivered.append(record)
-        self._counter += 1
+            return self.error("bad_token")  # type: ignore[return-value]
+        failed = await self.injected_failure()
+        if failed is not None:
+            return failed
+        number = self.deliver(record)
         return web.json_response({"recipient_id": body.get("recipient", {}).get("id"),
-                                  "message_id": f"m_fake{self._counter}"})
+                                  "message_id": f"m_fake{number}"})

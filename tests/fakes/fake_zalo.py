@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from aiohttp import web
 
-FIXTURES = Path(__file__).resolve().parent.parent / "connectors" / "fixtures" / "zalo"
+from tests.fakes.platform import FakePlatform, load_platform_fixture
+
 ERRORS = {
     "rate_limit": (-32, "Reached limit call api"),
     "token_invalid": (-216, "Access token is invalid"),
@@ -30,7 +29,7 @@ ERRORS = {
 
 def load_fixture(name: str) -> Dict[str, Any]:
     """A Zalo fixture payload by file stem (e.g. ``user_send_text``)."""
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return load_platform_fixture("zalo", name)
 
 
 def sign_zalo(app_id: str, raw_body: bytes, timestamp: str, oa_secret: str) -> str:
@@ -51,75 +50,50 @@ def signed_zalo_request(event: Union[str, Dict[str, Any]], oa_secret: str, app_i
     return raw, headers
 
 
-class FakeZalo:
+class FakeZalo(FakePlatform):
     """Records every send; serves token refresh with rotation; fails on demand."""
 
     def __init__(self, app_id: str, app_secret: str, access_token: str = "at-0",
                  refresh_token: str = "rt-0") -> None:
+        super().__init__()
         self.app_id = app_id
         self.app_secret = app_secret
         self.valid_access: Set[str] = {access_token}
         self.valid_refresh: Set[str] = {refresh_token}
         self.spent_refresh: Set[str] = set()
-        self.sends: List[Dict[str, Any]] = []  # every send request (including failed ones)
-        self.delivered: List[Dict[str, Any]] = []  # sends answered with success
         self.refresh_calls: List[Dict[str, Any]] = []
-        self.failures: List[str] = []
-        self.delay = 1.0
         self.refresh_delay = 0.0
         self.before_send: Optional[Callable[[Dict[str, Any]], Awaitable[None]]] = None
-        self._counter = 0
-        self._runner: Optional[web.AppRunner] = None
-        self.base_url = ""
-
-    def fail_next(self, *modes: str) -> None:
-        """Make the next sends fail with these modes, in order."""
-        self.failures.extend(modes)
 
     def expire_access_tokens(self) -> None:
         """Invalidate every access token issued so far."""
         self.valid_access.clear()
 
-    async def start(self) -> str:
-        """Serve on a free local port; returns the base URL."""
-        app = web.Application()
-        app.router.add_post("/v3.0/oa/message/cs", self._send)
-        app.router.add_post("/v4/oa/access_token", self._refresh)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self.base_url
+    def routes(self) -> List[web.RouteDef]:
+        """The same base serves the OA Send API and the OAuth token refresh."""
+        return [web.post("/v3.0/oa/message/cs", self._send), web.post("/v4/oa/access_token", self._refresh)]
 
-    async def stop(self) -> None:
-        """Stop serving."""
-        if self._runner is not None:
-            await self._runner.cleanup()
+    def error(self, mode: str) -> Optional[web.Response]:
+        """Zalo's errors: HTTP 200 with a negative ``error``."""
+        if mode not in ERRORS:
+            return None
+        code, message = ERRORS[mode]
+        return web.json_response({"error": code, "message": message})
 
     async def _send(self, request: web.Request) -> web.Response:
         body = await request.json()
-        record = {"token": request.headers.get("access_token"), "body": body, "time": time.monotonic()}
-        self.sends.append(record)
-        if self.failures:
-            mode = self.failures.pop(0)
-            if mode == "http500":
-                return web.Response(status=500, text="internal error")
-            if mode == "slow":
-                await asyncio.sleep(self.delay)
-            elif mode in ERRORS:
-                code, message = ERRORS[mode]
-                return web.json_response({"error": code, "message": message})
+        record = self.record(body, request.headers.get("access_token"))
+        failed = await self.injected_failure()
+        if failed is not None:
+            return failed
         if record["token"] not in self.valid_access:
             return web.json_response({"error": -216, "message": "Access token is invalid"})
         if self.before_send is not None:
             await self.before_send(record)
-        self.delivered.append(record)
-        self._counter += 1
+        number = self.deliver(record)
         user = str((body.get("recipient") or {}).get("user_id", ""))
         return web.json_response({"error": 0, "message": "Success",
-                                  "data": {"message_id": f"mid-{self._counter}", "user_id": user}})
+                                  "data": {"message_id": f"mid-{number}", "user_id": user}})
 
     async def _refresh(self, request: web.Request) -> web.Response:
         form = await request.post()
