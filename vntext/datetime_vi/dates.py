@@ -18,6 +18,21 @@ from vntext.datetime_vi.lexicon import (
 from vntext.textnorm import has_diacritics
 
 
+def _day_month(m: "re.Match[str]", today: _dt.date, day: int, month: int, year: Optional[int],
+               pre: Optional[str]) -> Candidate:
+    """The candidate of a day and month (and year when given) that exist; without a year the next such day, or
+    after "hôm" ("hôm 1/12" talks about a past day) the last one."""
+    if year is not None:
+        found = safe_date(year, month, day)
+    elif pre == "hom":
+        found = recent_day_month(today, day, month)
+    else:
+        found = upcoming_day_month(today, day, month)
+    # "hôm" only says the day is past: like khoảng/lúc it stays outside the span ("nộp hôm [25/11]")
+    start = m.start("d") if pre == "hom" else m.start()
+    return Candidate(start, m.end(), DATE, found.isoformat() if found else None, found is None, "day")
+
+
 def _numeric_dates(ctx: MatchContext, today: _dt.date) -> Iterator[Candidate]:
     """15/12, 15-12, 15/12/2026, ngày 18/12, 15.12.2026."""
     for m in RE_NUMERIC.finditer(ctx.folded):
@@ -32,16 +47,8 @@ def _numeric_dates(ctx: MatchContext, today: _dt.date) -> Iterator[Candidate]:
             if pre and day <= 99 and month <= 99:
                 yield Candidate(m.start(), m.end(), DATE, None, True, "day")
             continue
-        if year_text:
-            year = int(year_text) + (2000 if len(year_text) == 2 else 0)
-            found = safe_date(year, month, day)
-        elif pre == "hom":  # "hôm 1/12" talks about a past day
-            found = recent_day_month(today, day, month)
-        else:
-            found = upcoming_day_month(today, day, month)
-        # "hôm" only says the day is past: like khoảng/lúc it stays outside the span ("nộp hôm [25/11]")
-        start = m.start("d") if pre == "hom" else m.start()
-        yield Candidate(start, m.end(), DATE, found.isoformat() if found else None, found is None, "day")
+        year = int(year_text) + (2000 if len(year_text) == 2 else 0) if year_text else None
+        yield _day_month(m, today, day, month, year, pre)
 
 
 def _day_month_dates(ctx: MatchContext, today: _dt.date) -> Iterator[Candidate]:
@@ -56,14 +63,7 @@ def _day_month_dates(ctx: MatchContext, today: _dt.date) -> Iterator[Candidate]:
             if pre:
                 yield Candidate(m.start(), m.end(), DATE, None, True, "day")
             continue
-        if m.group("y"):
-            found = safe_date(int(m.group("y")), month, day)
-        elif pre == "hom":
-            found = recent_day_month(today, day, month)
-        else:
-            found = upcoming_day_month(today, day, month)
-        start = m.start("d") if pre == "hom" else m.start()
-        yield Candidate(start, m.end(), DATE, found.isoformat() if found else None, found is None, "day")
+        yield _day_month(m, today, day, month, int(m.group("y")) if m.group("y") else None, pre)
 
 
 def _day_only_dates(ctx: MatchContext, today: _dt.date) -> Iterator[Candidate]:
