@@ -151,6 +151,13 @@ def engine_with(tables: sa.MetaData, url: str) -> Engine:
     return engine
 
 
+def forget_tables(tables: sa.MetaData) -> None:
+    """Forget in which databases ``tables`` were created, so the next engine_with creates them again (tests drop
+    schemas between runs)."""
+    with _lock:
+        _created.difference_update({key for key in _created if key[0] == id(tables)})
+
+
 def upsert(conn: Any, table: sa.Table, rows: Any, keys: Sequence[str],
            update: Optional[Mapping[str, Any]] = None) -> None:
     """INSERT ... ON CONFLICT (``keys``): DO UPDATE SET ``update`` (column -> value, or a callable of the

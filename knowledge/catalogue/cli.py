@@ -23,6 +23,18 @@ def _dir(args: argparse.Namespace) -> Path:
     return Path(args.catalogue_dir) if getattr(args, "catalogue_dir", None) else catalogue_dir()
 
 
+def _catalogue_tier(args: argparse.Namespace, curated):
+    """The imported catalogue's searcher beside ``curated`` (sharing its embedder), prepared; None if none imported."""
+    from .store import Catalogue
+
+    catalogue = Catalogue.load(_dir(args))
+    if catalogue is None:
+        return None
+    from .search import CatalogueSearcher
+
+    return CatalogueSearcher(catalogue, curated.embedder, faiss_kind=curated.cfg.faiss_kind).prepare()
+
+
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     """Parse a national export, store the catalogue tier and (unless --no-index) build its index."""
     from .store import Catalogue, import_records, save
@@ -105,17 +117,11 @@ def cmd_tiers(args: argparse.Namespace, out: TextIO) -> int:
     from ..config import load_config
     from ..search import Searcher
     from .evaluate import load_nulls, same_procedure
-    from .store import Catalogue
     from .tiers import CATALOGUE_KEY_PREFIX, search_tiers
 
     cfg = load_config(model=getattr(args, "model", None), backend=getattr(args, "backend", None))
     curated = Searcher(cfg).prepare()
-    catalogue = Catalogue.load(_dir(args))
-    cat = None
-    if catalogue is not None:
-        from .search import CatalogueSearcher
-
-        cat = CatalogueSearcher(catalogue, curated.embedder, faiss_kind=cfg.faiss_kind).prepare()
+    cat = _catalogue_tier(args, curated)
     judged = {(it.style, it.q): it.acceptable for it in load_nulls([Path(f) for f in args.files],
                                                                    Path(args.judgements))}
     head = (f"{'file':<24}{'n':>5}{'curated right':>15}{'curated wrong':>15}{'cat. right':>12}{'cat. wrong':>12}"
@@ -149,19 +155,14 @@ def cmd_tiers(args: argparse.Namespace, out: TextIO) -> int:
 
 def search_with_catalogue(curated, questions, args: argparse.Namespace, out: TextIO) -> int:
     """`knowledge search --catalogue`: curated first, the catalogue on decline; JSON or the composed answer."""
+    from ..cli_output import write_answer
     from ..compose import respond
     from .answer import compose_record, compose_which
-    from .store import Catalogue
     from .tiers import search_tiers
 
-    catalogue = Catalogue.load(_dir(args))
-    cat = None
-    if catalogue is None:
+    cat = _catalogue_tier(args, curated)
+    if cat is None:
         print(f"search: no catalogue imported in {_dir(args)}; curated guidance only", file=sys.stderr)
-    else:
-        from .search import CatalogueSearcher
-
-        cat = CatalogueSearcher(catalogue, curated.embedder, faiss_kind=curated.cfg.faiss_kind).prepare()
     for q in questions:
         t = search_tiers(curated, cat, q, k=args.k)
         found = t.catalogue
@@ -186,13 +187,7 @@ def search_with_catalogue(curated, questions, args: argparse.Namespace, out: Tex
             answer = compose_record(cat.catalogue.get(found.top.id), t.curated.aspect)
         else:
             answer = respond(t.curated, curated.kb.procedures)
-        if len(questions) > 1:
-            out.write(f"? {q}\n")
-        out.write(answer.text + "\n")
-        if answer.followups:
-            out.write("[" + "] [".join(b["title"] for b in answer.followups) + "]\n")
-        if len(questions) > 1:
-            out.write("\n")
+        write_answer(out, answer, q if len(questions) > 1 else None)
     return 0
 
 

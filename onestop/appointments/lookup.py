@@ -11,7 +11,7 @@ from typing import List, Optional
 import sqlalchemy as sa
 
 from knowledge import calendar
-from onestop.appointments.store import BOOKED, Booking, _row_to_booking, bookings, get_engine
+from onestop.appointments.tables import BOOKED, Booking, bookings, get_engine, row_to_booking
 from vntext.patterns import normalize_phone
 from vntext.textnorm import fold
 
@@ -24,7 +24,7 @@ def of_sender(sender_id: str, now: Optional[dt.datetime] = None, url: Optional[s
                                                       bookings.c.status == BOOKED,
                                                       bookings.c.slot_start >= now)
                             .order_by(bookings.c.slot_start)).all()
-    return [_row_to_booking(r) for r in rows]
+    return [row_to_booking(r) for r in rows]
 
 
 def by_phone_and_name(phone: str, name: str, now: Optional[dt.datetime] = None,
@@ -39,4 +39,4 @@ def by_phone_and_name(phone: str, name: str, now: Optional[dt.datetime] = None,
                                                       bookings.c.slot_start >= now)
                             .order_by(bookings.c.slot_start)).all()
     wanted = " ".join(fold(name).split())
-    return [b for b in map(_row_to_booking, rows) if " ".join(fold(b.full_name).split()) == wanted]
+    return [b for b in map(row_to_booking, rows) if " ".join(fold(b.full_name).split()) == wanted]

@@ -18,8 +18,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from infra import db
 from onestop.dossiers import seed as seed_data
+from onestop.dossiers.demo_catalogue import GENERIC_SUPPLEMENT, PROCEDURES, SUPPLEMENT_DOCS
 from onestop.dossiers.interface import BackendUnavailable, DossierBackend, utc, utcnow
 from onestop.dossiers.model import STATUS_LABELS_VI, Dossier, DossierStatus, canonical_code, parse_datetime, parse_status
+from onestop.dossiers.next_steps import default_next_step
 from onestop.dossiers.seed import SEED_DATE
 
 log = logging.getLogger(__name__)
@@ -219,11 +221,11 @@ def _with_status(d: Dossier, status: DossierStatus, next_step_vi: Optional[str],
                  missing_documents: Optional[Sequence[str]], fee_amount: Optional[int], reason: Optional[str],
                  now: dt.datetime) -> Dossier:
     """``d`` moved to ``status``, with the documents, fee and next step that status implies."""
-    proc = seed_data.PROCEDURES.get(d.procedure_key)
+    proc = PROCEDURES.get(d.procedure_key)
     if missing_documents is None:
         if status is DossierStatus.SUPPLEMENT_REQUIRED:
             missing_documents = d.missing_documents or list(
-                seed_data.SUPPLEMENT_DOCS.get(d.procedure_key, seed_data.GENERIC_SUPPLEMENT)[0])
+                SUPPLEMENT_DOCS.get(d.procedure_key, GENERIC_SUPPLEMENT)[0])
         else:
             missing_documents = []
     if status is DossierStatus.FEE_DUE and fee_amount is None:
@@ -233,7 +235,7 @@ def _with_status(d: Dossier, status: DossierStatus, next_step_vi: Optional[str],
     d.missing_documents = list(missing_documents)
     d.fee_amount = fee_amount  # a fee only means something while it is due
     d.updated_at = utc(now)
-    d.next_step_vi = next_step_vi or seed_data.default_next_step(
+    d.next_step_vi = next_step_vi or default_next_step(
         status, office_name=d.office_name, due_at=d.due_at, missing_documents=d.missing_documents,
         fee_amount=d.fee_amount, land=bool(proc and proc.land), reason=reason)
     return d

@@ -13,7 +13,6 @@ Redis (REDIS_URL) so that several action-server instances share them. A success 
 from __future__ import annotations
 
 import abc
-import asyncio
 import hashlib
 import hmac
 import os
@@ -21,6 +20,7 @@ import time
 from enum import Enum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from infra.redis_client import AsyncRedis, redis_url
 from onestop.dossiers.backend import BackendUnavailable, DossierBackend
 from onestop.dossiers.model import ascii_digits, canonical_code, phone_digits
 from onestop.dossiers.proofs import MemoryProofStore, ProofStore, make_proof_store
@@ -122,26 +122,11 @@ class RedisAttemptStore(AttemptStore):
     def __init__(self, url: str, prefix: str = "dossier:proof:") -> None:
         self.url = url
         self.prefix = prefix
-        self._client: Any = None
-        self._client_loop: Optional[asyncio.AbstractEventLoop] = None
-
-    def _redis(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            import redis.asyncio as aioredis  # lazy: only deployments with REDIS_URL need it
-
-            self._client = aioredis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
-            self._client_loop = loop
-        return self._client
+        self._redis = AsyncRedis(url)
 
     async def _call(self, op: Callable[[Any], Any]) -> Any:
-        import redis  # lazy, see _redis
-
-        try:
-            return await op(self._redis())
-        except (redis.RedisError, OSError, asyncio.TimeoutError) as exc:
-            # Fail closed: without the counter we cannot enforce the limit, so no proof is accepted.
-            raise BackendUnavailable("attempt_store", f"{type(exc).__name__}: {exc}") from exc
+        # Fail closed: without the counter we cannot enforce the limit, so no proof is accepted.
+        return await self._redis.call(op, lambda detail: BackendUnavailable("attempt_store", detail))
 
     async def failures(self, key: str) -> int:
         """Current failure count for ``key``."""
@@ -179,18 +164,12 @@ class RedisAttemptStore(AttemptStore):
 
     async def close(self) -> None:
         """Close the Redis connection pool."""
-        client, self._client = self._client, None
-        if client is not None:
-            # redis-py 5 renamed close() to aclose(); support both so a lock-file bump does not break this.
-            closer = getattr(client, "aclose", None) or client.close
-            await closer()
-            await client.connection_pool.disconnect()
+        await self._redis.close()
 
 
 def make_attempt_store(env: Optional[Mapping[str, str]] = None) -> AttemptStore:
     """Redis when REDIS_URL is set, else in-memory."""
-    env = os.environ if env is None else env
-    url = (env.get("REDIS_URL") or "").strip()
+    url = redis_url(env=env)
     return RedisAttemptStore(url) if url else MemoryAttemptStore()
 
 

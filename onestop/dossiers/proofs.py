@@ -10,12 +10,12 @@ every action-server instance sees them, else in this process (the single action 
 from __future__ import annotations
 
 import abc
-import asyncio
 import hashlib
 import os
 import time
 from typing import Any, Callable, Dict, Mapping, Optional
 
+from infra.redis_client import AsyncRedis, redis_url
 from onestop.dossiers.backend import BackendUnavailable
 from onestop.dossiers.model import canonical_code
 
@@ -87,25 +87,10 @@ class RedisProofStore(ProofStore):
         super().__init__(ttl)
         self.url = url
         self.prefix = prefix
-        self._client: Any = None
-        self._client_loop: Optional[asyncio.AbstractEventLoop] = None
-
-    def _redis(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            import redis.asyncio as aioredis  # lazy: only deployments with REDIS_URL need it
-
-            self._client = aioredis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
-            self._client_loop = loop
-        return self._client
+        self._redis = AsyncRedis(url)
 
     async def _call(self, op: Callable[[Any], Any]) -> Any:
-        import redis
-
-        try:
-            return await op(self._redis())
-        except (redis.RedisError, OSError, asyncio.TimeoutError) as exc:
-            raise BackendUnavailable("proof_store", f"{type(exc).__name__}: {exc}") from exc
+        return await self._redis.call(op, lambda detail: BackendUnavailable("proof_store", detail))
 
     async def grant(self, sender_id: str, code: str) -> None:
         """SET key 1 EX ttl."""
@@ -124,16 +109,12 @@ class RedisProofStore(ProofStore):
 
     async def close(self) -> None:
         """Close the Redis connection pool."""
-        client, self._client = self._client, None
-        if client is not None:
-            closer = getattr(client, "aclose", None) or client.close  # redis-py 4 and 5
-            await closer()
-            await client.connection_pool.disconnect()
+        await self._redis.close()
 
 
 def make_proof_store(env: Optional[Mapping[str, str]] = None) -> ProofStore:
     """Redis when REDIS_URL is set, else in memory; lifetime DOSSIER_PROOF_TTL_SECONDS."""
     env = os.environ if env is None else env
     ttl = int(env.get("DOSSIER_PROOF_TTL_SECONDS") or DEFAULT_TTL_SECONDS)
-    url = (env.get("REDIS_URL") or "").strip()
+    url = redis_url(env=env)
     return RedisProofStore(url, ttl) if url else MemoryProofStore(ttl)

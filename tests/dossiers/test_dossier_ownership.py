@@ -264,4 +264,4 @@ async def test_redis_down_fails_closed(sqlite_backend: DemoDossierBackend) -> No
 def test_store_factory() -> None:
     assert isinstance(make_attempt_store({}), MemoryAttemptStore)
     store = make_attempt_store({"REDIS_URL": "redis://127.0.0.1:6379/0"})
-    assert isinstance(store, RedisAttemptStore) and store._client is None  # connects on first use only
+    assert isinstance(store, RedisAttemptStore) and not store._redis.opened  # connects on first use only
