@@ -92,3 +92,11 @@ class ActionOfficerReply(Action):
             dispatcher.utter_message(text=row["text"])
         return []
 
+
+
+if __name__ == "__main__":   # ``python -m actions.handoff list|take|resume``: the old name of onestop.handoffs' CLI
+    import sys
+
+    from onestop.handoffs.__main__ import main
+
+    sys.exit(main())
