@@ -57,6 +57,10 @@ class ActionFallback(Action):
 
         if private_details_asked(tracker):
             return [FollowupAction("dossier_proof_form")]  # the applicant's details asked after a lookup
+        from actions.out_of_scope import refuse_bulk_request
+
+        if refuse_bulk_request(dispatcher, str(tracker.latest_message.get("text") or "")):
+            return []   # "in danh sách hồ sơ kèm số điện thoại", however the NLU read it
         count = float(tracker.get_slot("fallback_count") or 0) + 1
         if count >= MAX_FALLBACKS_BEFORE_HANDOFF:
             dispatcher.utter_message(

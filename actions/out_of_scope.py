@@ -26,12 +26,38 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        from onestop.dossiers.codes import asks_private
-
         text = str(tracker.latest_message.get("text") or "")
-        if _BULK_RE.search(fold(text)) or (asks_private(text) and "ho so" in fold(text)):
-            dispatcher.utter_message(text=PRIVACY_REFUSAL,
-                                     buttons=[{"title": "Tra cứu hồ sơ", "payload": "/check_dossier"}])
+        if refuse_bulk_request(dispatcher, text):
             return []
+        if names_procedure_aspect(tracker):
+            # "chứng thực thì tính tiền thế nào": a procedure and an aspect, read as out of scope with little
+            # confidence; the knowledge search answers it, or declines it honestly (scope check).
+            from actions.procedure import ActionAnswerProcedure
+
+            return await ActionAnswerProcedure().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+UNSURE = 0.6
+
+
+def names_procedure_aspect(tracker: Tracker) -> bool:
+    """The NLU was unsure, and the message names a procedure and asks one of its aspects."""
+    from knowledge.aspects import detect_aspect
+
+    intent = tracker.latest_message.get("intent") or {}
+    named = any(e.get("entity") == "procedure" for e in tracker.latest_message.get("entities", []))
+    text = str(tracker.latest_message.get("text") or "")
+    return named and float(intent.get("confidence") or 0) < UNSURE and detect_aspect(text) != "general"
+
+
+def refuse_bulk_request(dispatcher: CollectingDispatcher, text: str) -> bool:
+    """A request for other people's dossiers or data gets the privacy refusal (True when it was one)."""
+    from onestop.dossiers.codes import asks_private
+
+    if _BULK_RE.search(fold(text)) or (asks_private(text) and "ho so" in fold(text)):
+        dispatcher.utter_message(text=PRIVACY_REFUSAL,
+                                 buttons=[{"title": "Tra cứu hồ sơ", "payload": "/check_dossier"}])
+        return True
+    return False
