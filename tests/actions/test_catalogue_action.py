@@ -12,6 +12,8 @@ from actions.procedure import ActionAnswerProcedure
 from knowledge.catalogue.store import import_records, save
 from tests.actions.helpers import entity, make_tracker
 
+pytestmark = pytest.mark.usefixtures("app_db")
+
 FIXTURE = Path(__file__).parents[1] / "knowledge" / "fixtures" / "catalogue_sample.jsonl"
 
 
@@ -28,12 +30,6 @@ def with_catalogue(tmp_path_factory):
     yield
     mp.undo()
     kc.reload()
-
-
-@pytest.fixture(autouse=True)
-def app_db(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("APP_DB_PATH", str(tmp_path / "app.sqlite"))
 
 
 async def ask(text, slots=None, entities=None):

@@ -9,25 +9,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.feedback import THANKS_REASON, THANKS_UP, ActionFeedback, ask_after
 from actions.procedure import ActionAnswerProcedure
-from infra import db
 from infra.masking import user_ref
-from knowledge import client as kc
 from onestop import feedback
 from tests.actions.helpers import make_tracker
 
-
-@pytest.fixture(scope="module", autouse=True)
-def warm_search():
-    assert kc.warm_up() is not None, "knowledge search could not be loaded"
-
-
-@pytest.fixture(autouse=True)
-def app_db(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("APP_DB_PATH", str(tmp_path / "app.sqlite"))
-    db.dispose_all()
-    yield
-    db.dispose_all()
+pytestmark = pytest.mark.usefixtures("loaded_search", "app_db")
 
 
 def _entities(payload: str):

@@ -12,19 +12,7 @@ from knowledge import client as kc
 from actions.procedure import ActionAnswerProcedure
 from tests.actions.helpers import entity, make_tracker
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", autouse=True)
-def loaded_search():
-    """Load the index and model once for this module."""
-    assert kc.warm_up() is not None, "knowledge search could not be loaded"
-
-
-@pytest.fixture(autouse=True)
-def app_db(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("APP_DB_PATH", str(tmp_path / "app.sqlite"))
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("loaded_search", "app_db")]
 
 
 async def ask(text, slots=None, entities=None):

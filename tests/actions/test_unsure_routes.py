@@ -6,23 +6,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionFallback
 from actions.out_of_scope import PRIVACY_REFUSAL, ActionOutOfScope
-from infra import db
-from knowledge import client as kc
 from tests.actions.helpers import entity, make_tracker
 
-
-@pytest.fixture(scope="module", autouse=True)
-def warm_search():
-    assert kc.warm_up() is not None
-
-
-@pytest.fixture(autouse=True)
-def app_db(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("APP_DB_PATH", str(tmp_path / "app.sqlite"))
-    db.dispose_all()
-    yield
-    db.dispose_all()
+pytestmark = pytest.mark.usefixtures("loaded_search", "app_db")
 
 
 def _unsure(text, intent, entities=()):
