@@ -6,8 +6,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from infra import db
 from onestop import handoffs
+from actions.handoff import ActionOfficerReply
 from onestop.handoffs import unanswered
-from console import content, store
+from onestop.handoffs.replies import take_pending_replies
+from console import store, yamltext
 from console import unanswered as unans
 
 from ..actions.helpers import make_tracker
@@ -49,7 +51,7 @@ async def test_attach_a_group_as_an_alias_then_dismiss_another(editor, console_e
     assert resp.status == 302 and resp.headers["Location"] == "/unanswered?ok=attached"
     latest = store.latest("procedure:khai_sinh")
     assert latest.action == "attach" and latest.author == "Nguyễn Thị Lan" and latest.published_at is None
-    assert "giấy chào đời" in content.load(latest.content)["aliases"]
+    assert "giấy chào đời" in yamltext.load(latest.content)["aliases"]
     resp = await editor.post("/unanswered/dismiss", data={"_csrf": editor.csrf,
                                                           "ids": ",".join(map(str, groups[1].ids))},
                              allow_redirects=False)
@@ -72,10 +74,10 @@ async def test_attach_without_a_procedure_gets_a_clear_answer(editor, console_en
 async def test_officer_reply_is_sent_by_the_action_once(console_env):
     handoffs.queue_reply("zalo-9", "Chào anh, cán bộ Lan đây ạ.", "Nguyễn Thị Lan")
     dispatcher = CollectingDispatcher()
-    await handoffs.ActionOfficerReply().run(dispatcher, make_tracker("", sender_id="zalo-9"), {})
+    await ActionOfficerReply().run(dispatcher, make_tracker("", sender_id="zalo-9"), {})
     assert [m["text"] for m in dispatcher.messages] == ["Chào anh, cán bộ Lan đây ạ."]
     again = CollectingDispatcher()
-    await handoffs.ActionOfficerReply().run(again, make_tracker("", sender_id="zalo-9"), {})
+    await ActionOfficerReply().run(again, make_tracker("", sender_id="zalo-9"), {})
     assert again.messages == []
 
 
@@ -90,7 +92,7 @@ async def test_handoff_pages_take_and_an_unreachable_rasa_server(editor, console
     assert handoffs.list_handoffs()[0]["officer"] == "Nguyễn Thị Lan"
     resp = await editor.post("/handoffs/zalo-7/reply", data={"_csrf": editor.csrf, "text": "Dạ, em chào anh."})
     assert resp.status == 502 and "Tin chưa được gửi" in await resp.text()
-    assert handoffs.take_pending_replies("zalo-7") == []  # never delivered later by surprise
+    assert take_pending_replies("zalo-7") == []  # never delivered later by surprise
     resp = await editor.post("/handoffs/zalo-7/reply", data={"_csrf": editor.csrf, "text": "  "})
     assert resp.status == 400 and "đang trống" in await resp.text()
     resp = await editor.post("/handoffs/zalo-7/close", data={"_csrf": editor.csrf})
