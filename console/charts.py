@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 # Okabe-Ito: told apart by colour-blind readers too.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 GOOD, BAD, NEUTRAL = "#009E73", "#D55E00", "#8a96a3"
-WIDTH, HEIGHT = 5.2, 3.0        # inches: 374 x 216 SVG points, read at about 1:1 on a phone
+WIDTH, HEIGHT = 5.0, 3.2        # inches: 360 x 230 SVG points, read at about 1:1 on a phone
 _setup_lock = threading.Lock()
 _ready = False
 
@@ -30,9 +30,9 @@ def _matplotlib() -> None:
 
         matplotlib.use("svg", force=False)
         matplotlib.rcParams.update({
-            "svg.fonttype": "none", "font.family": "sans-serif", "font.size": 10,
+            "svg.fonttype": "none", "font.family": "sans-serif", "font.size": 11,
             "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#b8c0c8",
-            "axes.titlesize": 10, "legend.frameon": False, "legend.fontsize": 9,
+            "axes.titlesize": 11, "legend.frameon": False, "legend.fontsize": 10,
             "xtick.color": "#36414c", "ytick.color": "#36414c", "axes.grid": True, "axes.grid.axis": "y",
             "grid.color": "#e3e8ee", "axes.axisbelow": True,
         })
@@ -43,7 +43,8 @@ def _figure(height: float = HEIGHT):  # type: ignore[no-untyped-def]
     _matplotlib()
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(WIDTH, height))
+    # A fixed size for every chart (no tight cropping): they all scale alike, text the same size on the page.
+    fig = Figure(figsize=(WIDTH, height), constrained_layout=True)
     return fig, fig.add_subplot(1, 1, 1)
 
 
@@ -53,7 +54,7 @@ def _svg(fig, label: str) -> str:  # type: ignore[no-untyped-def]
 
     FigureCanvasSVG(fig)
     out = io.StringIO()
-    fig.savefig(out, format="svg", bbox_inches="tight", pad_inches=0.05)
+    fig.savefig(out, format="svg")
     text = out.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', text, count=1)
@@ -80,7 +81,7 @@ def _integer_axis(ax) -> None:  # type: ignore[no-untyped-def]
 
 def _legend(ax, n: int) -> None:  # type: ignore[no-untyped-def]
     if n:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(n, 3))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(n, 2))
 
 
 def stacked_days(days: Sequence[dt.date], series: Dict[str, List[int]], label: str,

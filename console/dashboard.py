@@ -26,7 +26,7 @@ CHANNEL_NAMES = {"zalo": "Zalo", "messenger": "Messenger", "facebook": "Messenge
 OUTCOME_NAMES = {"answered": "Đã trả lời", "declined": "Từ chối / chưa trả lời được", "handed_off": "Chuyển cán bộ"}
 OUTCOME_COLORS = {"Đã trả lời": charts.GOOD, "Từ chối / chưa trả lời được": charts.BAD,
                   "Chuyển cán bộ": charts.PALETTE[0]}
-REASON_NAMES = {"declined": "Bot từ chối (chưa có hướng dẫn)", "catalogue": "Trả lời từ CSDL quốc gia (chưa duyệt)",
+REASON_NAMES = {"declined": "Bot từ chối", "catalogue": "Trả lời từ CSDL quốc gia",
                 "fallback": "Bot không hiểu"}
 STATUS_NAMES = {"sent": "Đã gửi", "failed": "Lỗi", "skipped": "Bỏ qua (không gửi được theo quy định)",
                 "pending": "Đang chờ gửi"}
@@ -91,6 +91,17 @@ def _channel(name: str) -> str:
     return CHANNEL_NAMES.get(name, name)
 
 
+def duration(minutes: Optional[float]) -> str:
+    """A wait as officers say it: minutes, hours past two hours, days past two days."""
+    if minutes is None:
+        return "–"
+    if minutes < 120:
+        return f"{minutes:.0f} phút"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.0f} giờ"
+    return f"{minutes / 1440:.0f} ngày"
+
+
 def build(query: Any) -> Dict[str, Any]:
     """Every figure and chart of the page (blocking)."""
     offices = _office_choices()
@@ -122,7 +133,9 @@ def build(query: Any) -> Dict[str, Any]:
         "bookings": charts.stacked_days(days, {"Đã đặt": b["booked"], "Đã huỷ": b["cancelled"]},
                                         "Lịch hẹn theo ngày so với sức chứa",
                                         colors={"Đã đặt": charts.PALETTE[0], "Đã huỷ": charts.NEUTRAL},
-                                        line=("Sức chứa", b["capacity"])),
+                                        # one office's places per day are comparable with its bookings;
+                                        # the sum over every office would flatten the bars to nothing
+                                        line=("Sức chứa", b["capacity"]) if f.office else None),
         "notifications": charts.stacked_days(days, {STATUS_NAMES.get(k, k): v for k, v in n["by_status"].items()},
                                              "Nhắc lịch và thông báo theo ngày", colors=STATUS_COLORS),
     }
@@ -135,7 +148,7 @@ def build(query: Any) -> Dict[str, Any]:
             "booked": booked, "capacity": cap, "used_pct": round(100 * booked / cap) if cap else None,
             "sent": sent, "failed": failed, "feedback_labels": fb_labels,
             "purpose_names": PURPOSE_NAMES, "route_names": ROUTE_NAMES, "procedure_name": _procedure_name,
-            "aspect_titles": ASPECT_TITLES, "channel_name": _channel}
+            "aspect_titles": ASPECT_TITLES, "channel_name": _channel, "duration": duration}
 
 
 @access(VIEW)
