@@ -33,7 +33,7 @@ STATUS_NAMES = {"sent": "Đã gửi", "failed": "Lỗi", "skipped": "Bỏ qua (k
 STATUS_COLORS = {"Đã gửi": charts.GOOD, "Lỗi": charts.BAD, "Bỏ qua (không gửi được theo quy định)": charts.NEUTRAL,
                  "Đang chờ gửi": charts.PALETTE[1]}
 PURPOSE_NAMES = {"appointment_reminder": "Nhắc lịch hẹn", "dossier_status": "Tình trạng hồ sơ",
-                 "callback_reminder": "Nhắc gọi lại"}
+                 "callback_scheduled": "Hẹn gọi lại"}
 ROUTE_NAMES = {"chat": "trong cuộc trò chuyện", "zns": "ZNS", "tag": "tin nhắn có thẻ", "none": "không có kênh"}
 
 
