@@ -89,10 +89,11 @@ def bookings(conn: Connection, f: Filters) -> Dict[str, Any]:
     found = rows(conn.execute(sa.select(B.office_id, B.slot_start, B.status).where(
         B.slot_start >= start, B.slot_start < end, B.office_id.in_(ids))))
     holidays = calendar.holidays_map()
+    places = {o.id: [capacity(o, d, holidays) for d in f.days] for o in chosen}
     booked: Dict[dt.date, int] = {}
     cancelled: Dict[dt.date, int] = {}
     per_office = {o.id: {"office_id": o.id, "name": o.name, "booked": 0, "cancelled": 0,
-                         "capacity": sum(capacity(o, d, holidays) for d in f.days)} for o in chosen}
+                         "capacity": sum(places[o.id])} for o in chosen}
     for r in found:
         day = calendar.to_local(r["slot_start"]).date()
         if r["status"] == appointments.CANCELLED:
@@ -106,7 +107,7 @@ def bookings(conn: Connection, f: Filters) -> Dict[str, Any]:
     return {
         "booked": series(f.days, booked),
         "cancelled": series(f.days, cancelled),
-        "capacity": [sum(capacity(o, d, holidays) for o in chosen) for d in f.days],
+        "capacity": [sum(day) for day in zip(*places.values())] if places else [0] * len(f.days),
         "per_office": sorted(per_office.values(), key=lambda r: (-r["booked"], r["office_id"])),
         "no_shows": None,   # no column records whether the citizen came: shown as «not recorded»
     }
