@@ -4,7 +4,10 @@ Run from the repository root: `.venv/bin/python bench/stats_bench.py [--turns N]
 
 1. ``StatsEventBroker.publish`` p50/p95/max per event while its writer thread writes batches to a SQLite file
    (the turn's side: the cost Rasa pays inside the turn), and the rows written at the end (none lost).
-2. ``onestop.stats.dashboard.dashboard`` over ``--days`` days of synthetic activity (``--turns`` turns per day, five
+2. What configuring any event broker costs Rasa itself: its tracker store then reads the stored conversation back
+   on every save to find the new events (``TrackerStore.stream_events``). The masked in-memory store's ``save``
+   is timed without and with this broker, for conversations of 10 and 50 turns.
+3. ``onestop.stats.dashboard.dashboard`` over ``--days`` days of synthetic activity (``--turns`` turns per day, five
    events each), for the whole range and for one week: the console's side, never in a turn.
 """
 from __future__ import annotations
@@ -45,6 +48,40 @@ def turn(sender: str, ts: float, rng: random.Random) -> List[Dict[str, Any]]:
     ]
 
 
+def store_save_ms(with_broker: bool, turns: int, repeat: int = 20) -> float:
+    """Mean milliseconds of one ``save`` of a conversation of ``turns`` turns plus one new turn."""
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from cluster.stats_broker import StatsEventBroker
+    from privacy.tracker_store import MaskingInMemoryTrackerStore
+
+    def events(n: int) -> list:
+        out = []
+        for _ in range(n):
+            out += [UserUttered("cho hỏi làm căn cước cần giấy tờ gì ạ", {"name": "ask_procedure", "confidence": 0.9},
+                                input_channel="zalo"), ActionExecuted("action_answer_procedure"),
+                    BotUttered("Dạ, anh/chị cần chuẩn bị các giấy tờ sau ..."), SlotSet("procedure_key", "cap_can_cuoc"),
+                    ActionExecuted("action_listen")]
+        return out
+
+    async def run() -> float:
+        store = MaskingInMemoryTrackerStore(Domain.empty(), event_broker=StatsEventBroker() if with_broker else None)
+        tracker = DialogueStateTracker.from_events("zalo-1", [ActionExecuted("action_listen")] + events(turns))
+        await store.save(tracker)
+        for event in events(1):
+            tracker.update(event)
+        start = time.perf_counter()
+        for _ in range(repeat):
+            await store.save(tracker)
+        return (time.perf_counter() - start) / repeat * 1000
+
+    return asyncio.run(run())
+
+
 def main() -> None:
     """Run both parts and print their figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -81,6 +118,9 @@ def main() -> None:
     print(f"publish: {len(costs)} events, p50 {pct(costs, 0.5) * 1e6:.1f} us, p95 {pct(costs, 0.95) * 1e6:.1f} us, "
           f"max {max(costs) * 1e3:.2f} ms; rows written {broker.written}, dropped {broker.dropped}, the last "
           f"ones {drained:.1f} s after the last publish")
+    for turns in (10, 50):
+        print(f"tracker store save, {turns} turns: {store_save_ms(False, turns):.1f} ms without an event broker, "
+              f"{store_save_ms(True, turns):.1f} ms with this one")
     for label, days in (("whole range", args.days), ("one week", 7)):
         f = Filters(end - dt.timedelta(days=days - 1), end)
         start = time.perf_counter()
