@@ -4,10 +4,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 
+import pytest
+import sqlalchemy as sa
+
+from infra import db
+from onestop.appointments import store as appointments
 from onestop.stats import dashboard as stats
 from onestop.stats.period import Filters
 
+from ..conftest import PG_SERVER
 from . import stats_seed as seed
 
 WEEK = "from=2026-11-23&to=2026-11-26"
@@ -19,7 +26,38 @@ def _week(office=None, start=seed.START, end=seed.END):
 
 def test_the_seeded_week_in_figures(console_env):
     seed.seed()
-    d = _week()
+    _assert_week(_week())
+
+
+@pytest.fixture
+def on_postgres(console_env, pg_server, monkeypatch):
+    """The application database in a fresh schema of the local PostgreSQL (dropped afterwards)."""
+    schema = f"dash_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_server, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    monkeypatch.setenv("DATABASE_URL", f"{PG_SERVER}?options=-csearch_path%3D{schema}")
+    db.dispose_all()
+    appointments.reset_created()
+    try:
+        yield
+    finally:
+        db.dispose_all()
+        appointments.reset_created()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_the_same_figures_on_postgresql(on_postgres):
+    from onestop.stats import events
+
+    assert events.engine().dialect.name == "postgresql"
+    seed.seed()
+    _assert_week(_week())
+
+
+def _assert_week(d):
     t = d["traffic"]
     assert t["channels"] == ["messenger", "rest", "zalo"]
     assert t["messages"] == {"zalo": [2, 1, 1, 1], "messenger": [1, 1, 0, 0], "rest": [0, 1, 0, 0]}
