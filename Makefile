@@ -78,6 +78,7 @@ eval-catalogue: kb  ## catalogue tier: our catalogue questions (3 modes), and th
 bench: setup  ## latency benchmarks (NLU parse, knowledge search; the catalogue when ../shared is there)
 	$(PY) bench/nlu_latency.py
 	$(PY) bench/knowledge_bench.py
+	$(PY) bench/stats_bench.py
 	@if [ -f "$(CATALOGUE_FILE)" ]; then $(PY) bench/catalogue_bench.py --file "$(CATALOGUE_FILE)"; fi
 
 clean:  ## remove trained models and built indexes (keeps .venv and the imported catalogue in var/)

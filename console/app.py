@@ -13,7 +13,7 @@ from infra import rasa_api
 from infra import db
 from knowledge.config import Config, load_config
 
-from console import catalogue_views, store, views
+from console import catalogue_views, dashboard, store, views
 from console.content import Repository
 from console.lockout import Lockout, client_address, trusted_proxies
 from console.publish import Publisher
@@ -173,4 +173,5 @@ def create_app(cfg: Optional[Config] = None, *, rasa_url: Optional[str] = None, 
     app.router.add_post("/logout", logout, name="logout")
     views.add_routes(app)
     catalogue_views.add_routes(app)
+    dashboard.add_routes(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from aiohttp import web
 
@@ -91,11 +91,10 @@ async def catalogue_item(request: web.Request) -> web.Response:
 @access(EDIT)
 async def catalogue_promote(request: web.Request) -> web.Response:
     """Create a draft procedure from the record (all sections unconfirmed), or show the pre-filled form to fix."""
-    import datetime as dt
-
     from knowledge.catalogue.promote import draft_from_record
 
-    from console import views
+    from console.item_views import form_of, page
+    from console.web import today
 
     cat, rec, rid = await db.run_sync(_record, request)
     if rec is None:
@@ -103,14 +102,14 @@ async def catalogue_promote(request: web.Request) -> web.Response:
                       message=f"Không có thủ tục mã «{rid}» trong cơ sở dữ liệu quốc gia đã nhập.")
     repo = request.app[REPO]
     user = request["session"]["user"]
-    data = draft_from_record(rec, views._today())
+    data = draft_from_record(rec, today())
     key = data["key"]
     if await db.run_sync(repo.item, "procedure", key) is not None:
         raise web.HTTPFound(f"/procedures/{key}")   # already promoted: open it
     errors = await db.run_sync(repo.validate, "procedure", key, data)
     if errors:
         # the form with the problems marked: the officer completes it and saves through the usual create flow
-        return views._page(request, "procedure", views._form_of("procedure", data), None, errors=errors,
+        return page(request, "procedure", form_of("procedure", data), None, errors=errors,
                            status=422)
     await db.run_sync(repo.save, "procedure", key, data, user.display_name, None, "create",
                       f"Tạo từ Cơ sở dữ liệu quốc gia, mã {rec.code} (chưa xác minh)")

@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 import jinja2
 from aiohttp import web
+from multidict import MultiDictProxy
 
-from infra.clock import to_local
+from infra.clock import now_local, to_local
 from knowledge.config import Config
 
 from console.content import Repository
@@ -38,6 +39,26 @@ def access(level: str) -> Callable[[Handler], Handler]:
         handler.access = level  # type: ignore[attr-defined]
         return handler
     return mark
+
+
+def officer(request: web.Request) -> Any:
+    """The signed-in officer (a console.store.User) of a request the auth middleware let through."""
+    return request["session"]["user"]
+
+
+def today() -> dt.date:
+    """Today in Vietnam (the one clock)."""
+    return now_local().date()
+
+
+def form_dict(form: MultiDictProxy) -> Dict[str, str]:
+    """A posted form as plain strings, without the CSRF token."""
+    return {k: str(v) for k, v in form.items() if k != "_csrf"}
+
+
+def not_found(request: web.Request, what: str) -> web.Response:
+    """The 404 page with what was not found."""
+    return render(request, "error.html", status=404, title="Không tìm thấy", message=what)
 
 
 def local_time(value: Optional[dt.datetime]) -> str:

@@ -32,6 +32,7 @@ def erase_sql(sender_id: str, url: Optional[str] = None) -> Dict[str, int]:
     from onestop.appointments import store
     from onestop.handoffs import callbacks
     from onestop.notify import consent
+    from onestop.stats import events as stats
 
     counts: Dict[str, int] = {}
     engine = db.get_engine(url)
@@ -41,6 +42,9 @@ def erase_sql(sender_id: str, url: Optional[str] = None) -> Dict[str, int]:
         counts[db.feedback.name] = conn.execute(
             db.feedback.delete().where(db.feedback.c.sender_ref == user_ref(sender_id))).rowcount
     counts["handoff_callbacks"] = callbacks.forget(sender_id, url)
+    with stats.engine(url).begin() as conn:   # pseudonymous, but the hash still leads back to this citizen
+        counts["stats_events"] = conn.execute(
+            stats.stats_events.delete().where(stats.stats_events.c.user_ref == user_ref(sender_id))).rowcount
     counts["notify_consents"] = consent.forget(sender_id, url=url)
     b = store.bookings
     booking_engine = store.get_engine(url)

@@ -194,3 +194,35 @@ async def test_two_officers_editing_the_same_procedure_the_second_save_is_refuse
     assert await hoa.input_value("#f-name") == "Đăng ký tạm trú (bản của Hoa)"
     await lan.reload()
     assert await lan.input_value("#f-name") == "Đăng ký tạm trú (bản của Lan)"
+
+
+async def test_the_dashboard_on_a_phone_and_a_desktop(browser, server, shots, console_env):
+    """Charts drawn (SVG), nothing wider than the screen, the office filter applied from the form; screenshots."""
+    from . import stats_seed
+
+    stats_seed.seed()
+    week = "/dashboard?from=2026-11-23&to=2026-11-26"
+    for name, size in (("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1280, "height": 900})):
+        context = await browser.new_context(viewport=size, locale="vi-VN")
+        page = await context.new_page()
+        await _sign_in(page, server, EDITOR)
+        await page.goto(server + week)
+        assert await page.locator("svg.chart").count() == 10
+        widths = await page.eval_on_selector_all("svg.chart", "els => els.map(e => e.getBoundingClientRect().width)")
+        assert all(0 < w <= size["width"] for w in widths), widths
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the screen"
+        # the bars are there: the seeded week's 8 messages are drawn as rectangles inside the first chart
+        assert await page.locator("#chart-messages svg path").count() > 4
+        assert "chưa ghi nhận" in await page.inner_text("#chart-bookings")
+        await page.screenshot(path=str(shots / f"dashboard-{name}.png"), full_page=True)
+        if name == "desktop":
+            await page.select_option("#office", stats_seed.BA_DINH)
+            await page.click("form.filters button[type=submit]")
+            await page.wait_for_load_state()
+            assert f"office={stats_seed.BA_DINH}" in page.url
+            rows = await page.inner_text("#chart-bookings table")
+            assert "UBND phường Ba Đình" in rows and "Hoàn Kiếm" not in rows and "168" in rows
+            href = await page.get_attribute("#csv", "href")
+            assert href.endswith(f"office={stats_seed.BA_DINH}")
+        await context.close()

@@ -11,7 +11,7 @@ import yaml
 
 from knowledge import schema
 from knowledge.config import PACKAGE_DIR
-from console import content, store
+from console import content, forms, store, yamltext
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -19,7 +19,7 @@ TODAY = dt.date(2026, 11, 25)
 @pytest.mark.parametrize("path", sorted((PACKAGE_DIR / "procedures").glob("*.yml")), ids=lambda p: p.stem)
 def test_every_real_procedure_survives_the_form_unchanged(path: Path):
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    again, problems = content.procedure_from_form(content.procedure_form(data), "x", TODAY)
+    again, problems = forms.procedure_from_form(forms.procedure_form(data), "x", TODAY)
     errors: list = []
     proc = schema.parse_procedure(again, "f", path.stem, errors)
     assert not problems and not errors
@@ -34,14 +34,14 @@ def test_every_real_procedure_survives_the_form_unchanged(path: Path):
 def test_every_real_office_survives_the_form_unchanged():
     offices = yaml.safe_load((PACKAGE_DIR / "offices.yml").read_text(encoding="utf-8"))["offices"]
     for office in offices:
-        again, problems = content.office_from_form(content.office_form(office), "x", TODAY)
+        again, problems = forms.office_from_form(forms.office_form(office), "x", TODAY)
         assert not problems
         assert {k: v for k, v in again.items() if v not in ("", [], None)} == \
             {k: v for k, v in office.items() if v not in ("", [], None)}, office["id"]
 
 
 def _form(kb: Path, key: str = "khai_sinh") -> dict:
-    return content.procedure_form(yaml.safe_load((kb / "procedures" / f"{key}.yml").read_text(encoding="utf-8")))
+    return forms.procedure_form(yaml.safe_load((kb / "procedures" / f"{key}.yml").read_text(encoding="utf-8")))
 
 
 def test_validation_is_the_validate_command_s_with_each_error_on_its_field(console_env):
@@ -50,7 +50,7 @@ def test_validation_is_the_validate_command_s_with_each_error_on_its_field(conso
     form = _form(kb)
     form.update({"aliases": "khai sinh", "official_link": "dichvucong.gov.vn", "fees.status": "verified",
                  "fees.verified_by": "", "related": "khong_co", "documents.items": "- name: Tờ khai\n- count: 1"})
-    data, problems = content.procedure_from_form(form, "Lan", TODAY)
+    data, problems = forms.procedure_from_form(form, "Lan", TODAY)
     errors = repo.validate("procedure", "khai_sinh", data)
     fields = errors.by_field
     assert fields["aliases"] == ["Cần ít nhất 3 dòng (hiện có 1)."]
@@ -60,7 +60,7 @@ def test_validation_is_the_validate_command_s_with_each_error_on_its_field(conso
     assert "Không có thủ tục nào mang mã 'khong_co'" in fields["related"][0]
     assert fields["documents.items"] == ["Chưa điền. (documents.items[1].name)"]
     # exactly the command's findings: the same file written to disk gives the same problems
-    (kb / "procedures" / "khai_sinh.yml").write_text(content.dump(data), encoding="utf-8")
+    (kb / "procedures" / "khai_sinh.yml").write_text(yamltext.dump(data), encoding="utf-8")
     assert len(schema.validate(kb)) == errors.count()
 
 
@@ -68,7 +68,7 @@ def test_a_missing_required_field_and_what_it_breaks_elsewhere(console_env):
     repo = content.Repository(console_env["kb"])
     form = _form(console_env["kb"])
     form["name"] = ""
-    data, _ = content.procedure_from_form(form, "Lan", TODAY)
+    data, _ = forms.procedure_from_form(form, "Lan", TODAY)
     fields = repo.validate("procedure", "khai_sinh", data).by_field
     assert fields["name"] == ["Bắt buộc, chưa điền."]
     # an unusable file also breaks the procedures that name it as related: said, not hidden
@@ -78,14 +78,14 @@ def test_a_missing_required_field_and_what_it_breaks_elsewhere(console_env):
 def test_broken_yaml_in_the_documents_box_is_reported_there(console_env):
     form = _form(console_env["kb"])
     form["documents.items"] = "- name: [Tờ khai"
-    _, problems = content.procedure_from_form(form, "Lan", TODAY)
+    _, problems = forms.procedure_from_form(form, "Lan", TODAY)
     assert "Sai cú pháp YAML" in problems.by_field["documents.items"][0]
 
 
 def test_marking_a_section_verified_records_who_and_when(console_env):
     form = _form(console_env["kb"])
     form["fees.verify_now"] = "1"
-    data, _ = content.procedure_from_form(form, "Nguyễn Thị Lan", TODAY)
+    data, _ = forms.procedure_from_form(form, "Nguyễn Thị Lan", TODAY)
     assert data["fees"]["status"] == "verified"
     assert data["fees"]["verified_by"] == "Nguyễn Thị Lan" and data["fees"]["verified_at"] == TODAY
     assert not content.Repository(console_env["kb"]).validate("procedure", "khai_sinh", data)
@@ -104,7 +104,7 @@ def test_versions_conflict_diff_and_revert(console_env):
     lines = content.diff(store.get_version("procedure:khai_sinh", 1).content, v2.content)
     assert ("-", "-name: Đăng ký khai sinh") in lines and ("+", "+name: Đăng ký khai sinh (sửa)") in lines
     v3 = repo.revert("procedure", "khai_sinh", 1, "Trần Thu Hoa", base=2)
-    assert v3.number == 3 and content.load(v3.content) == item.data
+    assert v3.number == 3 and yamltext.load(v3.content) == item.data
     assert [v.number for v in store.history("procedure:khai_sinh")] == [3, 2, 1]
 
 
@@ -114,7 +114,7 @@ def test_a_file_changed_outside_the_console_becomes_a_version(console_env):
     path = console_env["kb"] / "procedures" / "tam_tru.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["name"] = "Đăng ký tạm trú (sửa trong git)"
-    path.write_text(content.dump(data), encoding="utf-8")
+    path.write_text(yamltext.dump(data), encoding="utf-8")
     item = repo.item("procedure", "tam_tru")
     assert item.version.number == 2 and item.version.note == "tệp được sửa ngoài bảng điều khiển"
 
@@ -155,7 +155,7 @@ async def test_the_second_of_two_concurrent_saves_is_refused_with_a_clear_messag
         html = await resp.text()
     assert "Thủ tục này vừa được Nguyễn Thị Lan sửa lúc" in html
     assert "Khai sinh (Hoa)" in html  # the officer's typing is kept in the form
-    assert content.load(store.latest("procedure:khai_sinh").content)["name"] == "Khai sinh (Lan)"
+    assert yamltext.load(store.latest("procedure:khai_sinh").content)["name"] == "Khai sinh (Lan)"
 
 
 async def test_create_a_procedure_and_refuse_a_duplicate_key(editor, console_env):
@@ -179,7 +179,7 @@ async def test_office_edit_errors_on_fields_and_publish_keeps_the_file_s_comment
 
     kb = console_env["kb"]
     office = yaml.safe_load((kb / "offices.yml").read_text(encoding="utf-8"))["offices"][1]
-    form = content.office_form(office)
+    form = forms.office_form(office)
     form.update({"_csrf": editor.csrf, "_base": "1", "hours": "mon: 08:00-25:00", "counters": "ba"})
     resp = await editor.post(f"/offices/{office['id']}", data=form, allow_redirects=False)
     assert resp.status == 422
@@ -212,13 +212,13 @@ async def test_search_lists_with_or_without_diacritics(viewer):
 def test_a_national_code_can_be_marked_verified_with_who_and_when(console_env):
     form = _form(console_env["kb"])
     form["codes"] = "1.001193 | verified | Nguyễn Thị Lan | 2026-11-25"
-    data, _ = content.procedure_from_form(form, "Lan", TODAY)
+    data, _ = forms.procedure_from_form(form, "Lan", TODAY)
     assert data["codes"] == [{"code": "1.001193", "status": "verified", "verified_by": "Nguyễn Thị Lan",
                               "verified_at": dt.date(2026, 11, 25)}]
     assert not content.Repository(console_env["kb"]).validate("procedure", "khai_sinh", data)
-    assert content.procedure_form(data)["codes"] == "1.001193 | verified | Nguyễn Thị Lan | 2026-11-25"
+    assert forms.procedure_form(data)["codes"] == "1.001193 | verified | Nguyễn Thị Lan | 2026-11-25"
     form["codes"] = "1.001193 | verified"
-    data, _ = content.procedure_from_form(form, "Lan", TODAY)
+    data, _ = forms.procedure_from_form(form, "Lan", TODAY)
     assert "codes" in content.Repository(console_env["kb"]).validate("procedure", "khai_sinh", data).by_field
 
 

@@ -44,7 +44,10 @@ def bot(trained_model: Path, console_env, tmp_path: Path) -> Iterator[str]:
     """Rasa (REST channel, HTTP API) and the action server on this test's database and knowledge copy."""
     rasa_port, action_port = free_port(), free_port()
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{action_port}/webhook"\n', encoding="utf-8")
+    # The statistics broker as in bot/endpoints.yml, flushing often: the dashboard sees this conversation.
+    endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{action_port}/webhook"\n'
+                         'event_broker:\n  type: cluster.stats_broker.StatsEventBroker\n  flush_seconds: 0.2\n',
+                         encoding="utf-8")
     env = rasa_env()
     env["RASA_TOKEN"] = TOKEN
     env.update({k: str(v) for k, v in (("APP_DB_PATH", tmp_path / "app.sqlite"), ("KB_DIR", console_env["kb"]),
@@ -113,3 +116,23 @@ async def test_an_officer_answers_a_handed_over_conversation_then_gives_it_back(
     assert handoffs.list_handoffs() == []
     replies = await asyncio.to_thread(_say, bot, "/greet")
     assert replies and "Xin chào" in replies[0]["text"]  # the bot answers again
+    await _dashboard_counts_the_conversation()
+
+
+async def _dashboard_counts_the_conversation() -> None:
+    """The Rasa server's event broker recorded the three messages; the dashboard counts them and the hand-off."""
+    import asyncio
+
+    from infra.clock import now_local
+    from onestop.stats import dashboard
+    from onestop.stats.period import Filters
+
+    today = now_local().date()
+    for _ in range(50):   # the broker writes every 0.2 s from its own thread
+        figures = dashboard.dashboard(Filters(today, today))
+        if figures["traffic"]["total_messages"] >= 3:
+            break
+        await asyncio.sleep(0.2)
+    assert figures["traffic"]["total_messages"] == 3 and figures["traffic"]["citizens"] == 1
+    assert figures["outcomes"]["handed_off"] == [1]
+    assert figures["handoffs"]["responded"] == 1 and figures["handoffs"]["waiting"] == 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from console.content import office_form, office_from_form
+from console.forms import office_form, office_from_form
 from knowledge.offices import get_office
 
 

@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from knowledge import schema
-from console import content, store
+from console import content, store, validation
 from console.app import _safe_next, create_app
 from console.lockout import Lockout, client_address, trusted_proxies
 
@@ -25,7 +25,7 @@ async def test_a_key_that_is_a_path_is_refused_and_writes_nothing(editor, consol
         form.update({"_csrf": editor.csrf, "_base": "", "key": key})
         resp = await editor.post("/procedures/new", data=form, allow_redirects=False)
         assert resp.status == 422, key
-        assert content.KEY_RULE in await resp.text()
+        assert validation.KEY_RULE in await resp.text()
         assert store.latest(f"procedure:{key}") is None
     assert not list(tmp_path.parent.glob(f"**/{marker}*")), "a file was written outside the knowledge folder"
 

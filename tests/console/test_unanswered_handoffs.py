@@ -7,9 +7,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from infra import db
 from actions.handoff import ActionOfficerReply
 from onestop import handoffs
-from onestop.handoffs.replies import take_pending_replies
 from onestop.handoffs import unanswered
-from console import content, store
+from onestop.handoffs.replies import take_pending_replies
+from console import store, yamltext
 from console import unanswered as unans
 
 from ..actions.helpers import make_tracker
@@ -51,7 +51,7 @@ async def test_attach_a_group_as_an_alias_then_dismiss_another(editor, console_e
     assert resp.status == 302 and resp.headers["Location"] == "/unanswered?ok=attached"
     latest = store.latest("procedure:khai_sinh")
     assert latest.action == "attach" and latest.author == "Nguyễn Thị Lan" and latest.published_at is None
-    assert "giấy chào đời" in content.load(latest.content)["aliases"]
+    assert "giấy chào đời" in yamltext.load(latest.content)["aliases"]
     resp = await editor.post("/unanswered/dismiss", data={"_csrf": editor.csrf,
                                                           "ids": ",".join(map(str, groups[1].ids))},
                              allow_redirects=False)

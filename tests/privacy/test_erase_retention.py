@@ -15,6 +15,8 @@ from onestop.dossiers.subscriptions import SubscriptionStore
 from onestop import feedback
 from onestop.handoffs import callbacks, queue_reply, record_handoff
 from onestop.notify import consent
+from onestop.stats import events as stats
+from infra.masking import user_ref
 from onestop.handoffs.unanswered import record
 from privacy import erase as erase_mod
 from privacy import retention
@@ -56,6 +58,8 @@ async def test_erase_removes_one_citizen_everywhere_and_nobody_else(app_db, redi
         feedback.record(sender, "zalo", "answer", "down", "khai_sinh", "fee", "wrong")
         consent.record_consent(sender, "0912345678", [consent.APPOINTMENT_REMINDER], channel="zalo")
         callbacks.record_callback(sender, "0912345678", "Trần Thị B", None)
+        stats.write_rows([{"ts": vn(2027, 3, 1, 8, 0), "user_ref": user_ref(sender), "channel": "zalo",
+                           "kind": "user", "intent": "greet"}])
     subs = SubscriptionStore()
     await subs.subscribe(CITIZEN, "zalo", "000.00.11.H26-241115-0007", "processing")
     await subs.close()
@@ -71,6 +75,7 @@ async def test_erase_removes_one_citizen_everywhere_and_nobody_else(app_db, redi
         assert counts["bookings_cancelled"] == 1 and counts["subscriptions"] == 1 and counts["redis_keys"] == 2
         assert counts["rasa_tracker"] == -1  # no Rasa running here
         assert counts["feedback"] == counts["notify_consents"] == counts["handoff_callbacks"] == 1
+        assert counts["stats_events"] == 1
         assert not consent.has_consent(CITIZEN, consent.APPOINTMENT_REMINDER)
         assert consent.has_consent(OTHER, consent.APPOINTMENT_REMINDER)   # nobody else
         assert not client.exists(f"{prefix}:tracker:{CITIZEN}", f"chatbot:paused:zalo:{CITIZEN}")
