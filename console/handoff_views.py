@@ -7,6 +7,7 @@ from aiohttp import web
 
 from infra import db
 from onestop import handoffs
+from onestop.handoffs import callbacks
 
 from console.web import EDIT, SETTINGS, VIEW, access, not_found, officer, render
 
@@ -14,9 +15,22 @@ from console.web import EDIT, SETTINGS, VIEW, access, not_found, officer, render
 # ----------------------------------------------------------------------------------------------- hand-offs
 @access(VIEW)
 async def handoff_list(request: web.Request) -> web.Response:
-    """Conversations waiting for an officer or taken by one."""
+    """Conversations waiting for an officer or taken by one, and the call-back tickets left out of hours."""
     rows = await db.run_sync(handoffs.list_handoffs)
-    return render(request, "handoffs.html", section="handoffs", rows=rows)
+    tickets = await db.run_sync(callbacks.list_open_tickets)
+    return render(request, "handoffs.html", section="handoffs", rows=rows, tickets=tickets)
+
+
+@access(EDIT)
+async def ticket_done(request: web.Request) -> web.Response:
+    """The officer called the citizen back: the ticket is closed with their name."""
+    try:
+        ticket_id = int(request.match_info["ticket"])
+    except ValueError:
+        return not_found(request, "Không có phiếu gọi lại này.")
+    if not await db.run_sync(callbacks.close_ticket, ticket_id, officer(request).display_name):
+        return not_found(request, "Phiếu gọi lại này không còn mở (có thể cán bộ khác đã gọi).")
+    raise web.HTTPFound("/handoffs?ok=called")
 
 
 async def _open_handoff(sender: str) -> Optional[Dict[str, Any]]:

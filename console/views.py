@@ -57,3 +57,4 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/handoffs/{sender}/take", hv.handoff_take)
     r.add_post("/handoffs/{sender}/reply", hv.handoff_reply)
     r.add_post("/handoffs/{sender}/close", hv.handoff_close)
+    r.add_post("/tickets/{ticket}/done", hv.ticket_done)

@@ -120,5 +120,6 @@ FLASH = {
     "taken": "Anh/chị đã nhận cuộc trò chuyện này.",
     "sent": "Đã gửi trả lời cho người dân.",
     "closed": "Đã kết thúc; bot tiếp tục trả lời người dân.",
+    "called": "Đã đánh dấu: cán bộ đã gọi lại cho người dân.",
     "signedout": "Anh/chị đã đăng xuất.",
 }

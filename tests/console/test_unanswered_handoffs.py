@@ -100,3 +100,21 @@ async def test_handoff_pages_take_and_an_unreachable_rasa_server(editor, console
     assert handoffs.list_handoffs()[0]["status"] == "taken"
     resp = await editor.get("/handoffs/khong-co")
     assert resp.status == 404
+
+
+async def test_call_back_tickets_are_listed_with_the_number_and_closed_by_an_officer(editor, viewer, console_env):
+    from onestop.handoffs import callbacks
+
+    ticket = callbacks.record_callback("zalo-8", "0912345678", "Lê Thị Thu", "gọi sau 9h")
+    html = await (await viewer.get("/handoffs")).text()
+    assert "0912345678" in html and "Lê Thị Thu" in html and "gọi sau 9h" in html   # officers dial it
+    assert "Đã gọi lại" not in html                                                   # a viewer cannot close it
+    resp = await viewer.post(f"/tickets/{ticket}/done", data={"_csrf": viewer.csrf}, allow_redirects=False)
+    assert resp.status == 403
+    resp = await editor.post(f"/tickets/{ticket}/done", data={"_csrf": editor.csrf}, allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == "/handoffs?ok=called"
+    assert callbacks.list_open_tickets() == []
+    resp = await editor.post(f"/tickets/{ticket}/done", data={"_csrf": editor.csrf})
+    assert resp.status == 404 and "không còn mở" in await resp.text()
+    html = await (await editor.get("/handoffs")).text()
+    assert "0912345678" not in html
