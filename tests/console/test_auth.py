@@ -11,7 +11,8 @@ from console import store
 
 from .helpers import CSRF, EDITOR, sign_in
 
-SAMPLE = {"kind": "procedures", "key": "khai_sinh", "number": "1", "sender": "zalo-123", "id": "1.001766"}
+SAMPLE = {"kind": "procedures", "key": "khai_sinh", "number": "1", "sender": "zalo-123", "id": "1.001766",
+          "ticket": "1"}
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
 # Signing out is not a write: a viewer may do it.
 NOT_A_WRITE = {("POST", "/logout")}
