@@ -145,3 +145,14 @@ def redis_base_url() -> Iterator[str]:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+async def fake_rasa():
+    """A fake Rasa server (trigger_intent, tracker, execute) on a free port, for the notifier and reminder jobs."""
+    from tests.fakes.rasa_server import FakeRasaServer
+
+    server = FakeRasaServer()
+    await server.start()
+    yield server
+    await server.stop()

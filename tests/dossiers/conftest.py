@@ -12,7 +12,6 @@ from onestop.dossiers.backend import DemoDossierBackend
 from onestop.dossiers.subscriptions import SubscriptionStore
 from tests.dossiers.helpers import close_redis
 from tests.fakes.one_stop_api import FakeOneStopApi
-from tests.fakes.rasa_server import FakeRasaServer
 
 
 @pytest.fixture
@@ -39,14 +38,6 @@ async def fake_api() -> AsyncIterator[FakeOneStopApi]:
     yield api
     await api.stop()
 
-
-@pytest.fixture
-async def fake_rasa() -> AsyncIterator[FakeRasaServer]:
-    """The fake Rasa server, listening on a free port."""
-    server = FakeRasaServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set
 
 from aiohttp import web
 
+from tests.fakes.platform import serve_on_free_port
+
 ERRORS = {
     "unknown": (-100, "Unknown error"),
     "token_invalid": (-124, "Access token is invalid"),
@@ -49,12 +51,7 @@ class FakeZns:
         """Serve on a free local port; returns the base URL."""
         app = web.Application()
         app.router.add_post("/message/template", self._send)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_on_free_port(app)
         return self.base_url
 
     async def stop(self) -> None:

@@ -6,11 +6,21 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
 FIXTURES = Path(__file__).resolve().parent.parent / "connectors" / "fixtures"
+
+
+async def serve_on_free_port(app: web.Application) -> Tuple[web.AppRunner, str]:
+    """Serve ``app`` on a free local port; (the runner to clean up, the base URL)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
 
 
 def load_platform_fixture(platform: str, name: str) -> Dict[str, Any]:
@@ -46,12 +56,7 @@ class FakePlatform:
         """Serve on a free local port; returns the base URL."""
         app = web.Application()
         app.add_routes(self.routes())
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_on_free_port(app)
         return self.base_url
 
     async def stop(self) -> None:

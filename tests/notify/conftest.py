@@ -12,7 +12,6 @@ from onestop.notify.deliver import Deliverer
 from onestop.notify.templates import load_registry
 from onestop.notify.zns import ZnsClient
 from tests.fakes.fake_zns import FakeZns
-from tests.fakes.rasa_server import FakeRasaServer
 
 TEMPLATE_IDS: Dict[str, str] = {"ZNS_TEMPLATE_APPOINTMENT_REMINDER": "300001",
                                 "ZNS_TEMPLATE_DOSSIER_STATUS": "300002"}
@@ -39,14 +38,6 @@ async def fake_zns() -> AsyncIterator[FakeZns]:
     yield fake
     await fake.stop()
 
-
-@pytest.fixture
-async def fake_rasa() -> AsyncIterator[FakeRasaServer]:
-    """The fake Rasa server (trigger_intent)."""
-    server = FakeRasaServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def zns_client(base_url: str, token: str = "zns-at") -> ZnsClient:
