@@ -72,13 +72,6 @@ def is_follow_up(text: str, names_procedure: bool) -> bool:
     return sum(1 for w in content_words(text) if w not in ASPECT_WORDS) <= 1
 
 
-def _procedure_title(key: str) -> str:
-    from knowledge.offices import get_procedure
-
-    proc = get_procedure(key)
-    return proc.name if proc else key
-
-
 async def answer(q: Question) -> Reply:
     """The reply to ``q`` (searches the knowledge base off the event loop)."""
     reply = Reply()
@@ -161,7 +154,7 @@ def _catalogue(reply: Reply, outcome: kc.SearchOutcome) -> Reply:
 def _clarify_again(reply: Reply, keys: List[str], aspect: str) -> Reply:
     """A bare "cần giấy gì" after our clarifying question: ask again which procedure, for that aspect."""
     reply.say("Để trả lời đúng, anh/chị cho tôi biết là thủ tục nào trong các thủ tục dưới đây ạ?",
-              [{"title": _procedure_title(k), "payload": payload("ask_procedure", procedure_key=k, aspect=aspect)}
+              [{"title": kc.procedure_name(k), "payload": payload("ask_procedure", procedure_key=k, aspect=aspect)}
                for k in keys[:4]])
     reply.slots.append(("fallback_count", 0.0))
     return reply
